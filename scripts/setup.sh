@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# setup.sh -- installs what building, running and testing Monologue need on a
+# fresh Debian 12 machine, by package name and pinned version where the
+# registry allows. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential clang-14 libclang-rt-14-dev   # compilers, libFuzzer, sanitizers
+  unicode-data                                  # Unicode tables for the tokenizer generator
+  python3-dev python3-pytest python3-numpy      # Python module and tests
+  python3-torch libopenblas0-pthread            # training pipeline (CPU)
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm peers and corpora for tests and benchmarks (pinned in package-lock.json)
+if [ ! -d tools/peers/node_modules/tokenizers ] || [ tools/peers/package-lock.json -nt tools/peers/node_modules/.package-lock.json ]; then
+  (cd tools/peers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: ok"
