@@ -1,0 +1,6 @@
+/*
+ * float_avx2.c -- float kernels for avx2 (placeholder: registers nothing yet).
+ */
+#include "kernels/kernels.h"
+
+void mono_kernels_register_float_avx2(mono_kernels *k) { (void)k; }

@@ -1,0 +1,74 @@
+/*
+ * kernels.h -- the per-ISA compute interface.
+ *
+ * The forward pass never calls SIMD code directly: it asks a mono_kernels
+ * table, filled once at start-up from the CPU's features, for the dot
+ * product and matrix kernels of each weight type. Every ISA fills only what
+ * it implements on top of the portable C versions, which are always present
+ * (they are what WebAssembly without SIMD uses and the tests' oracle).
+ *
+ * Files: *_portable.c (plain C11), *_avx2.c, *_avx512.c, *_neon.c, *_wasm.c;
+ * the Makefile gives each suffix its ISA flags.
+ */
+#ifndef MONO_KERNELS_H
+#define MONO_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/types.h"
+
+typedef struct mono_cpu {
+    int avx2, fma, f16c;
+    int avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16;
+    int neon, dotprod;
+    int simd128;
+} mono_cpu;
+
+/* Fills cpu from CPUID (x86), compile-time flags (ARM, wasm). Honours the
+ * environment variable MONO_ISA=portable|avx2|avx512 to cap what is used. */
+void mono_cpu_detect(mono_cpu *cpu);
+
+/* *out = dot(w[0..n), x[0..n)); w is one row of the weight type, x is one row
+ * of that type's vec_dot_type (already converted). n % block_size == 0. */
+typedef void (*mono_vec_dot_fn)(int64_t n, float *out, const void *w, const void *x);
+
+/* Blocked matrix product for prefill:
+ *   out[t * out_stride + r] = dot(W row r, X row t)
+ * for rows r in [r0, r1) and tokens t in [0, n_tok); W rows are w_row_bytes
+ * apart, X rows (in vec_dot_type) x_row_bytes apart. Implementations reuse
+ * each weight block across several tokens. NULL means "use vec_dot". */
+typedef void (*mono_gemm_fn)(int64_t n, const void *w, size_t w_row_bytes, int64_t r0, int64_t r1,
+                             const void *x, size_t x_row_bytes, int64_t n_tok,
+                             float *out, size_t out_stride);
+
+typedef struct mono_kernels {
+    mono_cpu cpu;
+    const char *isa;                         /* best ISA in use, e.g. "avx512" */
+    mono_vec_dot_fn vec_dot[MONO_TYPE_COUNT];
+    mono_gemm_fn gemm[MONO_TYPE_COUNT];
+    /* activation conversion to a vec_dot_type (may be a SIMD version of the
+     * type's from_float; must give the same bytes) */
+    void (*quantize_row[MONO_TYPE_COUNT])(const float *src, void *dst, int64_t n);
+} mono_kernels;
+
+/* Fills k for this CPU: portable first, then each ISA the CPU supports. */
+void mono_kernels_init(mono_kernels *k);
+
+/* Registration hooks, one per (family, ISA) file. Each overwrites only the
+ * entries it implements. "float" = f32/f16/bf16 weights; "quant" = the
+ * block-quantized types. */
+void mono_kernels_register_float_portable(mono_kernels *k);
+void mono_kernels_register_quant_portable(mono_kernels *k);
+#if defined(__x86_64__) || defined(_M_X64)
+void mono_kernels_register_float_avx2(mono_kernels *k);
+void mono_kernels_register_quant_avx2(mono_kernels *k);
+void mono_kernels_register_float_avx512(mono_kernels *k);
+void mono_kernels_register_quant_avx512(mono_kernels *k);
+#endif
+#if defined(__aarch64__)
+void mono_kernels_register_float_neon(mono_kernels *k);
+void mono_kernels_register_quant_neon(mono_kernels *k);
+#endif
+
+#endif
