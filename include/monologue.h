@@ -74,9 +74,186 @@ void mono_free(void *ptr);
 typedef struct mono_tokenizer mono_tokenizer;
 
 /* ------------------------------------------------------------------------
- * 3. Model  /  4. Context  /  5. Sampler
+ * 3. Model
  *
- * (Sections owned by the engine work; see src/model/ and src/runtime/.)
+ * A model is loaded once and is then read-only: any number of contexts
+ * (section 4), on any threads, may use it at the same time.
+ *
+ *   mono_model *model;
+ *   mono_error err;
+ *   mono_model_params mp = mono_model_params_default();
+ *   if (mono_model_load("qwen2.5-0.5b.gguf", &mp, &model, &err) != MONO_OK) {
+ *       fprintf(stderr, "error: %s\n", err.message);
+ *       return 1;
+ *   }
+ *   mono_model_info info;
+ *   mono_model_info_get(model, &info);
+ *   printf("%s: %d layers, %lld parameters\n", info.arch, info.n_layer,
+ *          (long long)info.n_params);
+ *   ...
+ *   mono_model_free(model);
+ *
+ * The path is a GGUF file or a Hugging Face folder (config.json, one or more
+ * *.safetensors, optionally tokenizer.json and generation_config.json).
+ * Weights are used in place from the memory-mapped file: loading is fast and
+ * costs no copy; any weight type the kernels know (f32, f16, bf16, the
+ * llama.cpp quantized types) runs as it is stored.
+ * ---------------------------------------------------------------------- */
+typedef struct mono_model mono_model;
+
+/* Called during loading with fraction in [0, 1]; return non-zero to cancel
+ * (mono_model_load then returns MONO_ERR_CANCELLED). */
+typedef int (*mono_progress_fn)(float fraction, void *user_data);
+
+typedef struct mono_model_params {
+    mono_progress_fn progress;   /* optional */
+    void *progress_user_data;
+} mono_model_params;
+
+/* Defaults: no progress callback. */
+mono_model_params mono_model_params_default(void);
+
+/* Loads a model. params may be NULL (defaults). Architectures other than
+ * the tested ones (qwen2) are refused with MONO_ERR_UNSUPPORTED; a file whose
+ * tensors do not match its hyper-parameters with MONO_ERR_FORMAT. */
+mono_status mono_model_load(const char *path, const mono_model_params *params,
+                            mono_model **out, mono_error *err);
+
+/* The same from a GGUF image already in memory (e.g. fetched by a browser).
+ * data is used in place and must outlive the model. */
+mono_status mono_model_load_from_memory(const void *data, size_t size, const mono_model_params *params,
+                                        mono_model **out, mono_error *err);
+
+void mono_model_free(mono_model *model);
+
+#define MONO_MAX_EOS 8
+
+typedef struct mono_model_info {
+    char arch[32];               /* "qwen2" */
+    char name[128];              /* the file's model name, or "" */
+    int n_layer, n_embd, n_head, n_head_kv, head_dim, n_ff, n_vocab;
+    int n_ctx_train;             /* context length the model was trained for */
+    float rope_theta, rms_eps;
+    int tied_embeddings;         /* the output projection reuses the embeddings */
+    int bos_id;                  /* -1 if the file does not say */
+    int n_eos;                   /* end-of-generation token ids (stop tokens) */
+    int eos_ids[MONO_MAX_EOS];
+    long long n_params;          /* number of weights */
+    size_t weight_bytes;         /* bytes of weights as stored */
+    const char *weight_type;     /* type of most weight bytes: "f32", "bf16", "q4_K"... */
+    const char *isa;             /* kernels in use: "portable", "avx2", "avx512"... */
+    /* Sampling defaults the model ships (generation_config.json); has_* = 0
+     * when it does not say. */
+    int has_temperature, has_top_k, has_top_p, has_repetition_penalty;
+    float temperature, top_p, repetition_penalty;
+    int top_k;
+} mono_model_info;
+
+/* Fills info (never fails on a loaded model). */
+void mono_model_info_get(const mono_model *model, mono_model_info *info);
+
+/* The model's own tokenizer (GGUF metadata or the folder's tokenizer.json),
+ * owned by the model; NULL when the file has none. */
+const mono_tokenizer *mono_model_tokenizer(const mono_model *model);
+
+/* ------------------------------------------------------------------------
+ * 4. Context
+ *
+ * A context is one conversation: a KV cache of n_ctx positions plus the
+ * scratch memory and worker threads to run the model. Feed it tokens with
+ * mono_context_eval; it keeps what it has seen, so the next call continues
+ * where the last ended. Contexts are independent: two threads may each run
+ * their own context on one shared model.
+ *
+ *   mono_context_params cp = mono_context_params_default();
+ *   cp.n_ctx = 2048;
+ *   mono_context *ctx;
+ *   if (mono_context_init(model, &cp, &ctx, &err) != MONO_OK) ...
+ *
+ *   const float *logits;                       // n_vocab floats
+ *   mono_context_eval(ctx, prompt, n_prompt, 0, &logits, &err);  // prefill
+ *   for (;;) {
+ *       int32_t next = pick(logits);          // e.g. the sampler, section 5
+ *       if (is_eos(next)) break;
+ *       mono_context_eval(ctx, &next, 1, 0, &logits, &err);      // decode
+ *   }
+ *   mono_context_truncate(ctx, n_prompt, &err);  // rewind: regenerate
+ *   mono_context_free(ctx);
+ *
+ * A prompt is evaluated as a matrix (all its tokens at once, in batches of
+ * n_batch), which is much faster than one token at a time; the results are
+ * the same either way up to float rounding.
+ * ---------------------------------------------------------------------- */
+typedef struct mono_context mono_context;
+
+typedef enum mono_kv_type {
+    MONO_KV_F32 = 0,             /* exact */
+    MONO_KV_F16 = 1              /* half the memory, ~1e-3 relative rounding */
+} mono_kv_type;
+
+typedef struct mono_context_params {
+    int n_ctx;                   /* positions in the KV cache; 0 = the model's
+                                    n_ctx_train capped at 4096 */
+    int n_batch;                 /* most tokens run as one matrix; 0 = 256 */
+    int n_threads;               /* 0 = all online CPUs (at most 64) */
+    mono_kv_type kv_type;
+} mono_context_params;
+
+/* Defaults: n_ctx 0 (see above), n_batch 0, n_threads 0, f32 KV cache. */
+mono_context_params mono_context_params_default(void);
+
+/* Creates a context on model (params may be NULL). The model must outlive it. */
+mono_status mono_context_init(const mono_model *model, const mono_context_params *params,
+                              mono_context **out, mono_error *err);
+void mono_context_free(mono_context *ctx);
+
+/* Runs tokens[0..n) at positions n_past .. n_past+n-1 and appends them to
+ * the KV cache. If want_all_logits, logits for every one of the n positions
+ * are kept ([n, n_vocab] row-major); otherwise only the last position's
+ * (cheaper: the output projection over the whole vocabulary runs once).
+ * *logits (if logits is not NULL) receives that buffer; it stays valid until
+ * the next call on ctx. Errors, with the context unchanged:
+ *   MONO_ERR_RANGE        n_past + n > n_ctx (the message gives the numbers)
+ *   MONO_ERR_INVALID_ARG  a token id outside [0, n_vocab) (named), n < 1 */
+mono_status mono_context_eval(mono_context *ctx, const int32_t *tokens, int n, int want_all_logits,
+                              const float **logits, mono_error *err);
+
+/* The last evaluated position's logits (n_vocab floats), or NULL when
+ * nothing has been evaluated since init/reset/truncate. */
+const float *mono_context_logits(const mono_context *ctx);
+
+int mono_context_n_past(const mono_context *ctx);   /* positions in the cache */
+int mono_context_n_ctx(const mono_context *ctx);    /* capacity */
+int mono_context_n_vocab(const mono_context *ctx);
+const mono_model *mono_context_model(const mono_context *ctx);
+
+/* Forgets everything after the first n positions (0 <= n <= n_past), e.g.
+ * to regenerate a reply or drop a turn; the next eval continues at n. */
+mono_status mono_context_truncate(mono_context *ctx, int n, mono_error *err);
+
+/* Empties the cache (the same as truncate to 0). */
+void mono_context_reset(mono_context *ctx);
+
+typedef struct mono_context_stats {
+    long long n_prefill_tokens;  /* tokens run in calls with n > 1 */
+    double prefill_seconds;
+    long long n_decode_tokens;   /* tokens run one per call */
+    double decode_seconds;
+    size_t weight_bytes;         /* the model's weights (shared, mapped) */
+    size_t kv_bytes;             /* this context's KV cache */
+    size_t scratch_bytes;        /* this context's other buffers */
+    int n_threads;
+} mono_context_stats;
+
+/* Counters since init (or the last mono_context_stats_reset). tokens/s are
+ * n_*_tokens / *_seconds. */
+void mono_context_stats_get(const mono_context *ctx, mono_context_stats *stats);
+void mono_context_stats_reset(mono_context *ctx);
+
+/* ------------------------------------------------------------------------
+ * 5. Sampler
+ *
+ * (Section owned by the sampler work; see src/runtime/.)
  * ---------------------------------------------------------------------- */
 
 #ifdef __cplusplus
