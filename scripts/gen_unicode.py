@@ -6,7 +6,8 @@ Character Database that Debian's `unicode-data` package installs in
 What the tokenizer needs, and nothing more:
   * per code point property bits: Letter (\\p{L} = Lu Ll Lt Lm Lo),
     Number (\\p{N} = Nd Nl No), White_Space (what \\s means in Unicode-aware
-    regex engines: PropList.txt), NFC_QC=No and NFC_QC=Maybe;
+    regex engines: PropList.txt), NFC_QC=No and NFC_QC=Maybe, Alphabetic
+    (with Number: Rust's char::is_alphanumeric, for single_word tokens);
   * canonical combining classes;
   * full (recursive) canonical decompositions, Hangul excluded (algorithmic);
   * primary composites: pairs (a, b) -> c for canonical decompositions of
@@ -24,7 +25,7 @@ UCD = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/unicode"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "tokenizer", "unicode_tables.c")
 MAXCP = 0x110000
 
-LETTER, NUMBER, SPACE, NFC_NO, NFC_MAYBE = 1, 2, 4, 8, 16
+LETTER, NUMBER, SPACE, NFC_NO, NFC_MAYBE, ALPHA = 1, 2, 4, 8, 16, 32
 
 
 def strip(line):
@@ -112,6 +113,7 @@ def main():
     white = read_prop("PropList.txt", "White_Space")
     nfc_qc = read_prop("DerivedNormalizationProps.txt", "NFC_QC")
     fce = read_prop("DerivedNormalizationProps.txt", "Full_Composition_Exclusion")
+    alpha = read_prop("DerivedCoreProperties.txt", "Alphabetic")
 
     props = [0] * MAXCP
     for c, cat in gc.items():
@@ -121,6 +123,8 @@ def main():
             props[c] |= NUMBER
     for c in white:
         props[c] |= SPACE
+    for c in alpha:
+        props[c] |= ALPHA
     for c, v in nfc_qc.items():
         props[c] |= NFC_NO if v == "N" else NFC_MAYBE
     cccv = [0] * MAXCP

@@ -21,7 +21,8 @@ enum {
     MONO_UCP_NUMBER = 2,     /* General_Category N* (Nd Nl No) */
     MONO_UCP_SPACE = 4,      /* White_Space (what \s matches) */
     MONO_UCP_NFC_NO = 8,     /* NFC_Quick_Check = No */
-    MONO_UCP_NFC_MAYBE = 16  /* NFC_Quick_Check = Maybe */
+    MONO_UCP_NFC_MAYBE = 16, /* NFC_Quick_Check = Maybe */
+    MONO_UCP_ALPHA = 32      /* Alphabetic (DerivedCoreProperties) */
 };
 
 /* The UCD version the tables were made from, e.g. "15.0.0". */
