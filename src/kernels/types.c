@@ -6,6 +6,7 @@
  * QK_K = 256 for the K-quants).
  */
 #include "kernels/types.h"
+#include "kernels/quant.h"
 
 #include <string.h>
 
@@ -91,6 +92,21 @@ static const mono_type_traits table[MONO_TYPE_COUNT] = {
     [MONO_TYPE_F32] = {"f32", 1, 4, 0, f32_to_float, f32_from_float, MONO_TYPE_F32},
     [MONO_TYPE_F16] = {"f16", 1, 2, 0, f16_to_float, f16_from_float, MONO_TYPE_F32},
     [MONO_TYPE_BF16] = {"bf16", 1, 2, 0, bf16_to_float, bf16_from_float, MONO_TYPE_F32},
+#define QUANT_ENTRY(T, name, bs, bytes, vdt) \
+    [MONO_TYPE_##T] = {#name, bs, bytes, 1, mono_dequantize_row_##name, mono_quantize_row_##name, MONO_TYPE_##vdt}
+    QUANT_ENTRY(Q4_0, q4_0, 32, 18, Q8_0),
+    QUANT_ENTRY(Q4_1, q4_1, 32, 20, Q8_1),
+    QUANT_ENTRY(Q5_0, q5_0, 32, 22, Q8_0),
+    QUANT_ENTRY(Q5_1, q5_1, 32, 24, Q8_1),
+    QUANT_ENTRY(Q8_0, q8_0, 32, 34, Q8_0),
+    QUANT_ENTRY(Q8_1, q8_1, 32, 36, Q8_1),
+    QUANT_ENTRY(Q2_K, q2_K, 256, 84, Q8_K),
+    QUANT_ENTRY(Q3_K, q3_K, 256, 110, Q8_K),
+    QUANT_ENTRY(Q4_K, q4_K, 256, 144, Q8_K),
+    QUANT_ENTRY(Q5_K, q5_K, 256, 176, Q8_K),
+    QUANT_ENTRY(Q6_K, q6_K, 256, 210, Q8_K),
+    QUANT_ENTRY(Q8_K, q8_K, 256, 292, Q8_K),
+#undef QUANT_ENTRY
 };
 
 const mono_type_traits *mono_type_get(int type) {
