@@ -253,8 +253,72 @@ void mono_context_stats_reset(mono_context *ctx);
 /* ------------------------------------------------------------------------
  * 5. Sampler
  *
- * (Section owned by the sampler work; see src/runtime/.)
+ * A sampler turns one row of logits into the next token. It owns its
+ * random state (xoshiro256**, seeded from params.seed: the same seed and the
+ * same logits give the same tokens) and the token history that the
+ * penalties look at.
+ *
+ *   mono_sampler_params sp = mono_sampler_params_default();
+ *   sp.temperature = 0.7f; sp.top_p = 0.8f; sp.top_k = 20; sp.seed = 42;
+ *   mono_sampler *s;
+ *   mono_sampler_init(&sp, &s, &err);
+ *   for each prompt token t: mono_sampler_accept(s, t);    (HF penalises
+ *                                                          the prompt too)
+ *   loop: mono_sampler_sample(s, logits, n_vocab, &tok, &err);
+ *         mono_sampler_accept(s, tok); ...
+ *   mono_sampler_free(s);
+ *
+ * Order of operations, as Hugging Face's logits processors run for a Qwen
+ * generation_config:
+ *   1. repetition penalty  (HF: every distinct token in the history, prompt
+ *                           included: logit > 0 ? logit / r : logit * r)
+ *   2. presence/frequency  (OpenAI / llama.cpp: logit -= count * frequency
+ *                           + (count > 0) * presence)
+ *   3. temperature         (logit / T; T <= 0 means greedy: argmax of the
+ *                           penalised logits, first index on ties)
+ *   4. top-k               (keep logits >= the k-th largest; ties kept, as HF)
+ *   5. top-p               (keep the most probable tokens while the mass of
+ *                           those ranked above is < p: the smallest set whose
+ *                           mass reaches p)
+ *   6. min-p               (keep p >= min_p * max p)
+ * then one draw from the renormalised survivors. The history window is the
+ * whole history (HF's input_ids) unless penalty_last_n > 0 (llama.cpp's
+ * "last n"). NaN logits are treated as -inf.
  * ---------------------------------------------------------------------- */
+typedef struct mono_sampler mono_sampler;
+
+typedef struct mono_sampler_params {
+    float temperature;         /* <= 0: greedy                      (1.0)  */
+    int top_k;                 /* <= 0: off                         (50)   */
+    float top_p;               /* >= 1: off                         (1.0)  */
+    float min_p;               /* <= 0: off                         (0.0)  */
+    float repetition_penalty;  /* 1: off; > 0                       (1.0)  */
+    float presence_penalty;    /* 0: off                            (0.0)  */
+    float frequency_penalty;   /* 0: off                            (0.0)  */
+    int penalty_last_n;        /* <= 0: whole history               (0)    */
+    uint64_t seed;             /*                                   (0)    */
+} mono_sampler_params;
+
+/* Hugging Face GenerationConfig's defaults for the fields above (sampling
+ * on: temperature 1, top_k 50), penalties off, seed 0. */
+mono_sampler_params mono_sampler_params_default(void);
+
+mono_status mono_sampler_init(const mono_sampler_params *params, mono_sampler **out, mono_error *err);
+void mono_sampler_free(mono_sampler *s);
+const mono_sampler_params *mono_sampler_get_params(const mono_sampler *s);
+
+/* Picks the next token from logits[0..n_vocab). Does not add it to the
+ * history: call mono_sampler_accept for every token that enters the
+ * sequence (prompt tokens too). Fails only on bad arguments, allocation
+ * failure, or logits that are all -inf/NaN. */
+mono_status mono_sampler_sample(mono_sampler *s, const float *logits, int n_vocab, int32_t *token, mono_error *err);
+
+/* Appends a token to the history the penalties see. */
+mono_status mono_sampler_accept(mono_sampler *s, int32_t token, mono_error *err);
+/* Forgets the history and restarts the random stream from params.seed. */
+void mono_sampler_reset(mono_sampler *s);
+/* Restarts the random stream from a new seed (history kept). */
+void mono_sampler_set_seed(mono_sampler *s, uint64_t seed);
 
 #ifdef __cplusplus
 }
