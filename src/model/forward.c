@@ -1,0 +1,284 @@
+/*
+ * forward.c -- the Qwen2-family transformer, read top to bottom:
+ *
+ *   x = embed(tokens)                                  [n, D]
+ *   for each layer:
+ *       h = rmsnorm(x) * attn_norm                     [n, D]
+ *       q = h Wq^T + bq,  k = h Wk^T + bk,  v = ...    [n, H*hd], [n, Hkv*hd]
+ *       q, k = rope(q, k, positions)                   (NeoX: pairs i, i+hd/2)
+ *       cache[k, v] at positions pos .. pos+n-1
+ *       a = softmax(q K^T / sqrt(hd), causal) V        per head, GQA
+ *       x = x + a Wo^T
+ *       h = rmsnorm(x) * ffn_norm
+ *       x = x + (silu(h Wg^T) * (h Wu^T)) Wd^T
+ *   logits = (rmsnorm(x) * output_norm) Wout^T        [rows wanted, V]
+ *
+ * D = n_embd, H = n_head, Hkv = n_head_kv, hd = head_dim, F = n_ff,
+ * V = n_vocab. Everything is float32 except the weights, which the matmul
+ * reads in their stored type. The matmuls and attention run on the thread
+ * pool; the cheap elementwise steps run on the calling thread.
+ */
+#include "model/forward.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+/* ---- buffers ----------------------------------------------------------- */
+
+static float *alloc_floats(mono_forward *f, size_t rows, size_t cols, int *ok) {
+    size_t n, bytes;
+    if (!*ok || !mono_size_mul(rows, cols, &n) || !mono_size_mul(n, sizeof(float), &bytes)) {
+        *ok = 0;
+        return NULL;
+    }
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) *ok = 0;
+    f->scratch_bytes += bytes;
+    return p;
+}
+
+static size_t max_xq_bytes(const mono_model *m, int n_batch, int *ok) {
+    size_t best = 0;
+    const mono_matrix *all[] = {&m->output};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        size_t b = mono_matmul_xq_bytes(all[i]->type, all[i]->n_cols, n_batch, ok);
+        if (b > best) best = b;
+    }
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        const mono_layer *L = &m->layers[il];
+        const mono_matrix *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
+            int ok1 = 1;
+            size_t b = mono_matmul_xq_bytes(ws[i]->type, ws[i]->n_cols, n_batch, &ok1);
+            if (!ok1) *ok = 0;
+            if (b > best) best = b;
+        }
+    }
+    return best;
+}
+
+mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadpool *pool, int n_ctx, int n_batch,
+                              int kv_type, mono_error *err) {
+    memset(f, 0, sizeof *f);
+    const mono_hparams *hp = &m->hp;
+    f->m = m;
+    f->pool = pool;
+    f->n_threads = pool ? mono_threadpool_size(pool) : 1;
+    f->n_ctx = n_ctx;
+    f->n_batch = n_batch;
+    size_t D = (size_t)hp->n_embd, Q = (size_t)hp->n_head * hp->head_dim, KV = (size_t)hp->n_head_kv * hp->head_dim;
+    size_t F = (size_t)hp->n_ff, B = (size_t)n_batch;
+    mono_status s = mono_kv_cache_init(&f->kv, kv_type, hp->n_layer, n_ctx, (int)KV, err);
+    if (s != MONO_OK) return s;
+    int ok = 1;
+    f->x = alloc_floats(f, B, D, &ok);
+    f->xn = alloc_floats(f, B, D, &ok);
+    f->q = alloc_floats(f, B, Q, &ok);
+    f->k = alloc_floats(f, B, KV, &ok);
+    f->v = alloc_floats(f, B, KV, &ok);
+    f->att = alloc_floats(f, B, Q, &ok);
+    f->gate = alloc_floats(f, B, F, &ok);
+    f->up = alloc_floats(f, B, F, &ok);
+    f->rope_cos = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
+    f->rope_sin = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
+    f->scores = alloc_floats(f, (size_t)f->n_threads, (size_t)n_ctx, &ok);
+    size_t max_cols = D > Q ? D : Q;
+    if (F > max_cols) max_cols = F;
+    f->mm.max_cols = (int64_t)max_cols;
+    f->mm.n_threads = f->n_threads;
+    f->mm.wrow = alloc_floats(f, (size_t)f->n_threads, max_cols, &ok);
+    size_t xq = max_xq_bytes(m, n_batch, &ok);
+    if (ok) {
+        f->mm.xq = malloc(xq ? xq : 1);
+        f->mm.xq_bytes = xq;
+        f->scratch_bytes += xq;
+        if (!f->mm.xq) ok = 0;
+    }
+    if (!ok) {
+        mono_forward_free(f);
+        return mono_error_set(err, MONO_ERR_NOMEM, "out of memory for context buffers (batch %d)", n_batch);
+    }
+    return MONO_OK;
+}
+
+void mono_forward_free(mono_forward *f) {
+    mono_kv_cache_free(&f->kv);
+    float *bufs[] = {f->x, f->xn, f->q, f->k, f->v, f->att, f->gate, f->up, f->rope_cos, f->rope_sin, f->scores,
+                     f->mm.wrow};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
+    free(f->mm.xq);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- elementwise steps ------------------------------------------------- */
+
+/* out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w, for n rows of d. */
+static void rmsnorm(float *out, const float *x, const float *w, int n, int d, float eps) {
+    for (int t = 0; t < n; t++) {
+        const float *xr = x + (size_t)t * d;
+        float *o = out + (size_t)t * d;
+        double ss = 0;
+        for (int i = 0; i < d; i++) ss += (double)xr[i] * xr[i];
+        float inv = (float)(1.0 / sqrt(ss / d + eps));
+        for (int i = 0; i < d; i++) o[i] = (xr[i] * inv) * w[i];
+    }
+}
+
+static void add_bias(float *x, const float *b, int n, int d) {
+    if (!b) return;
+    for (int t = 0; t < n; t++)
+        for (int i = 0; i < d; i++) x[(size_t)t * d + i] += b[i];
+}
+
+/* cos/sin of pos * theta^(-2i/hd) for each token of the batch and pair i. */
+static void rope_tables(mono_forward *f, int n, int pos) {
+    int half = f->m->hp.head_dim / 2;
+    double theta = f->m->hp.rope_theta;
+    for (int t = 0; t < n; t++)
+        for (int i = 0; i < half; i++) {
+            double inv_freq = pow(theta, -2.0 * i / f->m->hp.head_dim);
+            double angle = (double)(pos + t) * inv_freq;
+            f->rope_cos[(size_t)t * half + i] = (float)cos(angle);
+            f->rope_sin[(size_t)t * half + i] = (float)sin(angle);
+        }
+}
+
+/* Rotates each of n_heads heads of every row of x ([n, n_heads*hd]). */
+static void rope_apply(const mono_forward *f, float *x, int n, int n_heads) {
+    int hd = f->m->hp.head_dim, half = hd / 2;
+    int neox = f->m->arch->rope == MONO_ROPE_NEOX;
+    for (int t = 0; t < n; t++) {
+        const float *c = f->rope_cos + (size_t)t * half, *s = f->rope_sin + (size_t)t * half;
+        for (int h = 0; h < n_heads; h++) {
+            float *v = x + ((size_t)t * n_heads + h) * hd;
+            for (int i = 0; i < half; i++) {
+                int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+                float x0 = v[a], x1 = v[b];
+                v[a] = x0 * c[i] - x1 * s[i];
+                v[b] = x0 * s[i] + x1 * c[i];
+            }
+        }
+    }
+}
+
+static void swiglu(float *gate, const float *up, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+static void add_rows(float *x, const float *y, size_t count) {
+    for (size_t i = 0; i < count; i++) x[i] += y[i];
+}
+
+/* ---- attention ----------------------------------------------------------- */
+
+typedef struct attn_task {
+    mono_forward *f;
+    int il, n, pos;
+} attn_task;
+
+/* One (token, head) pair per unit of work: softmax(q K^T * scale) V over the
+ * cached positions 0 .. pos+t (the causal mask is the loop bound). */
+static void attention_task(void *arg, int ith, int nth) {
+    attn_task *a = arg;
+    mono_forward *f = a->f;
+    const mono_hparams *hp = &f->m->hp;
+    int H = hp->n_head, hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    float scale = 1.0f / sqrtf((float)hd);
+    float *p = f->scores + (size_t)ith * f->n_ctx;
+    long long lo, hi;
+    mono_split_range((long long)a->n * H, ith, nth, &lo, &hi);
+    for (long long u = lo; u < hi; u++) {
+        int t = (int)(u / H), h = (int)(u % H);
+        int n_pos = a->pos + t + 1;
+        const float *q = f->q + ((size_t)t * H + h) * hd;
+        mono_kv_cache_scores(&f->kv, a->il, h / group, hd, q, n_pos, scale, p);
+        float max = p[0];
+        for (int j = 1; j < n_pos; j++)
+            if (p[j] > max) max = p[j];
+        float sum = 0;
+        for (int j = 0; j < n_pos; j++) {
+            p[j] = expf(p[j] - max);
+            sum += p[j];
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j < n_pos; j++) p[j] *= inv;
+        mono_kv_cache_mix(&f->kv, a->il, h / group, hd, p, n_pos, f->att + ((size_t)t * H + h) * hd);
+    }
+}
+
+static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
+    if (pool) mono_threadpool_run(pool, fn, arg);
+    else fn(arg, 0, 1);
+}
+
+/* ---- one layer ------------------------------------------------------------ */
+
+static void matmul(mono_forward *f, const mono_matrix *w, const float *x, int n, float *out) {
+    mono_matmul(&f->m->kernels, f->pool, w, x, n, out, (size_t)w->n_rows, &f->mm);
+}
+
+static void layer_forward(mono_forward *f, int il, int n, int pos) {
+    const mono_model *m = f->m;
+    const mono_hparams *hp = &m->hp;
+    const mono_layer *L = &m->layers[il];
+    int D = hp->n_embd, hd = hp->head_dim, Q = hp->n_head * hd, KV = hp->n_head_kv * hd;
+
+    /* attention block */
+    rmsnorm(f->xn, f->x, L->attn_norm, n, D, hp->rms_eps);          /* xn [n, D] */
+    matmul(f, &L->wq, f->xn, n, f->q);                               /* q  [n, Q] */
+    matmul(f, &L->wk, f->xn, n, f->k);                               /* k  [n, KV] */
+    matmul(f, &L->wv, f->xn, n, f->v);                               /* v  [n, KV] */
+    add_bias(f->q, L->bq, n, Q);
+    add_bias(f->k, L->bk, n, KV);
+    add_bias(f->v, L->bv, n, KV);
+    if (m->arch->qk_norm) {                                          /* per head, [n*H, hd] */
+        rmsnorm(f->q, f->q, L->q_norm, n * hp->n_head, hd, hp->rms_eps);
+        rmsnorm(f->k, f->k, L->k_norm, n * hp->n_head_kv, hd, hp->rms_eps);
+    }
+    rope_apply(f, f->q, n, hp->n_head);
+    rope_apply(f, f->k, n, hp->n_head_kv);
+    mono_kv_cache_store(&f->kv, il, pos, n, f->k, f->v);
+    attn_task at = {f, il, n, pos};
+    run(f->pool, attention_task, &at);                               /* att [n, Q] */
+    matmul(f, &L->wo, f->att, n, f->xn);                             /* xn  [n, D] */
+    add_rows(f->x, f->xn, (size_t)n * D);
+
+    /* MLP block */
+    rmsnorm(f->xn, f->x, L->ffn_norm, n, D, hp->rms_eps);           /* xn   [n, D] */
+    matmul(f, &L->w_gate, f->xn, n, f->gate);                        /* gate [n, F] */
+    matmul(f, &L->w_up, f->xn, n, f->up);                            /* up   [n, F] */
+    swiglu(f->gate, f->up, (size_t)n * hp->n_ff);
+    matmul(f, &L->w_down, f->gate, n, f->xn);                        /* xn   [n, D] */
+    add_rows(f->x, f->xn, (size_t)n * D);
+}
+
+/* ---- the whole model ---------------------------------------------------- */
+
+void mono_forward_batch(mono_forward *f, const int32_t *tokens, int n, int pos, float *logits, int logits_from) {
+    const mono_model *m = f->m;
+    const mono_hparams *hp = &m->hp;
+    int D = hp->n_embd;
+    const mono_type_traits *et = mono_type_get(m->tok_embd.type);
+    for (int t = 0; t < n; t++)                                      /* x [n, D] */
+        et->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
+                     f->x + (size_t)t * D, D);
+    if (f->hook) f->hook(f->hook_user, 0, pos, n, D, f->x);
+    rope_tables(f, n, pos);
+    for (int il = 0; il < hp->n_layer; il++) {
+        layer_forward(f, il, n, pos);
+        if (f->hook) f->hook(f->hook_user, il + 1, pos, n, D, f->x);
+    }
+    /* the final norm only for the rows whose logits are wanted, unless a hook watches */
+    int from = f->hook ? 0 : logits_from;
+    if (from >= n) return;
+    rmsnorm(f->xn + (size_t)from * D, f->x + (size_t)from * D, m->output_norm, n - from, D, hp->rms_eps);
+    if (f->hook) f->hook(f->hook_user, hp->n_layer + 1, pos, n, D, f->xn);
+    if (logits_from < n)                                             /* logits [n - from, V] */
+        matmul(f, &m->output, f->xn + (size_t)logits_from * D, n - logits_from, logits);
+}

@@ -1,0 +1,103 @@
+/*
+ * kv_cache.c -- storage and the two attention inner loops (scores against
+ * the cached keys, the probability-weighted sum of cached values), so the
+ * float16 variant lives in one place.
+ */
+#include "model/kv_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/types.h"
+
+static size_t elem_size(int type) { return type == MONO_KV_F16 ? 2 : 4; }
+
+mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int kv_dim, mono_error *err) {
+    memset(kv, 0, sizeof *kv);
+    if (type != MONO_KV_F32 && type != MONO_KV_F16)
+        return mono_error_set(err, MONO_ERR_INVALID_ARG, "unknown KV cache type %d", type);
+    size_t n, bytes;
+    if (!mono_size_mul((size_t)n_layer, (size_t)n_ctx, &n) || !mono_size_mul(n, (size_t)kv_dim, &n) ||
+        !mono_size_mul(n, elem_size(type), &bytes))
+        return mono_error_set(err, MONO_ERR_NOMEM, "KV cache size overflows");
+    kv->type = type;
+    kv->n_layer = n_layer;
+    kv->n_ctx = n_ctx;
+    kv->kv_dim = kv_dim;
+    kv->k = malloc(bytes ? bytes : 1);
+    kv->v = malloc(bytes ? bytes : 1);
+    if (!kv->k || !kv->v) {
+        mono_kv_cache_free(kv);
+        return mono_error_set(err, MONO_ERR_NOMEM, "out of memory for a KV cache of %zu bytes", 2 * bytes);
+    }
+    kv->bytes = 2 * bytes;
+    return MONO_OK;
+}
+
+void mono_kv_cache_free(mono_kv_cache *kv) {
+    free(kv->k);
+    free(kv->v);
+    memset(kv, 0, sizeof *kv);
+}
+
+static size_t offset(const mono_kv_cache *kv, int il, int pos) {
+    return ((size_t)il * (size_t)kv->n_ctx + (size_t)pos) * (size_t)kv->kv_dim;
+}
+
+void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float *k, const float *v) {
+    size_t off = offset(kv, il, pos), count = (size_t)n * (size_t)kv->kv_dim;
+    if (kv->type == MONO_KV_F32) {
+        memcpy((float *)kv->k + off, k, count * sizeof(float));
+        memcpy((float *)kv->v + off, v, count * sizeof(float));
+        return;
+    }
+    uint16_t *kh = (uint16_t *)kv->k + off, *vh = (uint16_t *)kv->v + off;
+    for (size_t i = 0; i < count; i++) {
+        kh[i] = mono_f32_to_f16(k[i]);
+        vh[i] = mono_f32_to_f16(v[i]);
+    }
+}
+
+void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
+                          float *out) {
+    size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
+    if (kv->type == MONO_KV_F32) {
+        const float *kp = (const float *)kv->k + base;
+        for (int j = 0; j < n_pos; j++, kp += stride) {
+            float s0 = 0, s1 = 0;
+            int i = 0;
+            for (; i + 2 <= hd; i += 2) {
+                s0 += q[i] * kp[i];
+                s1 += q[i + 1] * kp[i + 1];
+            }
+            for (; i < hd; i++) s0 += q[i] * kp[i];
+            out[j] = (s0 + s1) * scale;
+        }
+    } else {
+        const uint16_t *kp = (const uint16_t *)kv->k + base;
+        for (int j = 0; j < n_pos; j++, kp += stride) {
+            float s = 0;
+            for (int i = 0; i < hd; i++) s += q[i] * mono_f16_to_f32(kp[i]);
+            out[j] = s * scale;
+        }
+    }
+}
+
+void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out) {
+    size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
+    memset(out, 0, (size_t)hd * sizeof(float));
+    if (kv->type == MONO_KV_F32) {
+        const float *vp = (const float *)kv->v + base;
+        for (int j = 0; j < n_pos; j++, vp += stride) {
+            float w = p[j];
+            for (int i = 0; i < hd; i++) out[i] += w * vp[i];
+        }
+    } else {
+        const uint16_t *vp = (const uint16_t *)kv->v + base;
+        for (int j = 0; j < n_pos; j++, vp += stride) {
+            float w = p[j];
+            for (int i = 0; i < hd; i++) out[i] += w * mono_f16_to_f32(vp[i]);
+        }
+    }
+}

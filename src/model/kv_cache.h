@@ -1,0 +1,39 @@
+/*
+ * kv_cache.h -- the keys and values of every position a context has seen,
+ * per layer, in float32 or float16.
+ *
+ * Layout: k and v are [n_layer][n_ctx][kv_dim] (kv_dim = n_head_kv *
+ * head_dim), so one position's keys for all kv heads are contiguous and a
+ * head's keys for successive positions are kv_dim apart.
+ */
+#ifndef MONO_MODEL_KV_CACHE_H
+#define MONO_MODEL_KV_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "monologue.h"
+
+typedef struct mono_kv_cache {
+    int type;            /* mono_kv_type: MONO_KV_F32 or MONO_KV_F16 */
+    int n_layer, n_ctx, kv_dim;
+    void *k, *v;         /* [n_layer][n_ctx][kv_dim] floats or halves */
+    size_t bytes;        /* k + v */
+} mono_kv_cache;
+
+mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int kv_dim, mono_error *err);
+void mono_kv_cache_free(mono_kv_cache *kv);
+
+/* Stores n positions' keys and values ([n][kv_dim] float32 each) at
+ * positions pos .. pos+n-1 of layer il. */
+void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float *k, const float *v);
+
+/* Scores of one query head against keys [0, n_pos) of kv head g:
+ * out[j] = scale * dot(q, K[il][j][g*hd .. (g+1)*hd)). */
+void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
+                          float *out);
+
+/* out[0..hd) = sum_j p[j] * V[il][j][g*hd ..) over j in [0, n_pos). */
+void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * matmul.c -- the one matrix product the forward pass uses (see matmul.h).
+ */
+#include "model/matmul.h"
+
+#include <string.h>
+
+/* 1 when w can run through vec_dot/gemm (else the float fallback). */
+int mono_matmul_has_kernels(const mono_kernels *k, const mono_matrix *w) {
+    const mono_type_traits *tr = mono_type_get(w->type);
+    if (!tr || !k->vec_dot[w->type]) return 0;
+    const mono_type_traits *vt = mono_type_get(tr->vec_dot_type);
+    return vt && (k->quantize_row[tr->vec_dot_type] || vt->from_float) &&
+           mono_type_row_bytes(tr->vec_dot_type, w->n_cols) != 0;
+}
+
+size_t mono_matmul_xq_bytes(int w_type, int64_t n_cols, int64_t n_tok, int *ok) {
+    const mono_type_traits *tr = mono_type_get(w_type);
+    *ok = tr != NULL;
+    if (!tr || tr->vec_dot_type == MONO_TYPE_F32) return 0;
+    size_t row = mono_type_row_bytes(tr->vec_dot_type, n_cols), total = 0;
+    if (row == 0) return 0; /* not convertible: the float path is used */
+    if (n_tok < 0 || (size_t)n_tok > SIZE_MAX / row) { *ok = 0; return 0; }
+    total = row * (size_t)n_tok;
+    return total;
+}
+
+static float dot_f32(const float *a, const float *b, int64_t n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
+                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, float *wrow) {
+    const uint8_t *wd = w->data;
+    if (xc) {
+        if (k->gemm[w->type]) {
+            k->gemm[w->type](w->n_cols, wd, w->row_bytes, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride);
+            return;
+        }
+        mono_vec_dot_fn dot = k->vec_dot[w->type];
+        for (int64_t r = r0; r < r1; r++)
+            for (int64_t t = 0; t < n_tok; t++)
+                dot(w->n_cols, &out[t * out_stride + r], wd + r * w->row_bytes, (const uint8_t *)xc + t * xc_row_bytes);
+        return;
+    }
+    /* no kernels for this type: dequantize each row once, reuse it for every token */
+    const mono_type_traits *tr = mono_type_get(w->type);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *row = (const float *)(const void *)(wd + r * w->row_bytes);
+        if (w->type != MONO_TYPE_F32) {
+            tr->to_float(wd + r * w->row_bytes, wrow, w->n_cols);
+            row = wrow;
+        }
+        for (int64_t t = 0; t < n_tok; t++) out[t * out_stride + r] = dot_f32(row, x + t * w->n_cols, w->n_cols);
+    }
+}
+
+typedef struct matmul_task {
+    const mono_kernels *k;
+    const mono_matrix *w;
+    const float *x;
+    int64_t n_tok;
+    float *out;
+    size_t out_stride;
+    mono_matmul_scratch *s;
+    const void *xc;              /* activations in vec_dot_type, or NULL */
+    size_t xc_row_bytes;
+    void (*convert)(const float *, void *, int64_t);
+} matmul_task;
+
+static void convert_task(void *arg, int ith, int nth) {
+    matmul_task *m = arg;
+    long long lo, hi;
+    mono_split_range(m->n_tok, ith, nth, &lo, &hi);
+    for (long long t = lo; t < hi; t++)
+        m->convert(m->x + t * m->w->n_cols, (uint8_t *)m->s->xq + t * m->xc_row_bytes, m->w->n_cols);
+}
+
+static void rows_task(void *arg, int ith, int nth) {
+    matmul_task *m = arg;
+    long long lo, hi;
+    mono_split_range(m->w->n_rows, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    float *wrow = m->s->wrow ? m->s->wrow + (size_t)ith * (size_t)m->s->max_cols : NULL;
+    mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride, wrow);
+}
+
+static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
+    if (pool) mono_threadpool_run(pool, fn, arg);
+    else fn(arg, 0, 1);
+}
+
+void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w, const float *x, int64_t n_tok,
+                 float *out, size_t out_stride, mono_matmul_scratch *s) {
+    matmul_task m = {k, w, x, n_tok, out, out_stride, s, NULL, 0, NULL};
+    if (mono_matmul_has_kernels(k, w)) {
+        mono_type vdt = mono_type_get(w->type)->vec_dot_type;
+        if (vdt == MONO_TYPE_F32) {
+            m.xc = x;
+            m.xc_row_bytes = (size_t)w->n_cols * sizeof(float);
+        } else {
+            m.convert = k->quantize_row[vdt] ? k->quantize_row[vdt] : mono_type_get(vdt)->from_float;
+            m.xc = s->xq;
+            m.xc_row_bytes = mono_type_row_bytes(vdt, w->n_cols);
+            run(pool, convert_task, &m);
+        }
+    }
+    run(pool, rows_task, &m);
+}

@@ -1,0 +1,303 @@
+/*
+ * model.c -- loading a model: open the file (formats/), check the
+ * architecture against the table (arch.c), bind every weight by role with
+ * its shape checked against the hyper-parameters, convert the small vectors
+ * to float32, and find the model's tokenizer.
+ *
+ * Nothing large is copied: matrices are used in place from the mapped file.
+ */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+mono_model_params mono_model_params_default(void) {
+    mono_model_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+/* ---- hyper-parameter checks ------------------------------------------- */
+
+static mono_status check_hparams(mono_hparams *hp, mono_error *err) {
+    if (hp->n_layer < 1 || hp->n_layer > 4096)
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad layer count %d", hp->n_layer);
+    if (hp->n_embd < 1 || hp->n_embd > (1 << 20))
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad hidden size %d", hp->n_embd);
+    if (hp->n_head < 1 || hp->n_head > 4096 || hp->n_head_kv < 1 || hp->n_head % hp->n_head_kv != 0)
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad head counts %d / %d (heads must be a multiple of kv heads)",
+                              hp->n_head, hp->n_head_kv);
+    if (hp->head_dim == 0 && hp->n_embd % hp->n_head == 0) hp->head_dim = hp->n_embd / hp->n_head;
+    if (hp->head_dim < 2 || hp->head_dim > 4096 || hp->head_dim % 2 != 0)
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad head dimension %d (must be even)", hp->head_dim);
+    if (hp->n_ff < 1 || hp->n_ff > (1 << 22))
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad feed-forward size %d", hp->n_ff);
+    if (hp->n_vocab < 1 || hp->n_vocab > (1 << 24))
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad vocabulary size %d", hp->n_vocab);
+    if (!(hp->rms_eps > 0.0f) || !isfinite(hp->rms_eps) || hp->rms_eps > 1.0f)
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad RMSNorm epsilon %g", (double)hp->rms_eps);
+    if (!(hp->rope_theta > 0.0f) || !isfinite(hp->rope_theta))
+        return mono_error_set(err, MONO_ERR_FORMAT, "bad RoPE theta %g", (double)hp->rope_theta);
+    if (hp->n_ctx_train < 0) hp->n_ctx_train = 0;
+    return MONO_OK;
+}
+
+/* ---- binding tensors ------------------------------------------------- */
+
+typedef struct binder {
+    mono_model *m;
+    mono_error *err;
+    float *vec_next;             /* next free float in m->vectors */
+} binder;
+
+static int tensor_is_2d(const mono_tensor *t) {
+    for (int d = 2; d < MONO_MAX_DIMS; d++)
+        if (t->ne[d] != 1) return 0;
+    return 1;
+}
+
+/* Binds a matrix of n_rows rows of n_cols elements (ne = {n_cols, n_rows}). */
+static mono_status bind_matrix(binder *b, const char *name, int64_t n_cols, int64_t n_rows, mono_matrix *out) {
+    const mono_tensor *t = mono_model_file_tensor(b->m->file, name);
+    if (!t) return mono_error_set(b->err, MONO_ERR_FORMAT, "missing tensor %s", name);
+    if (!tensor_is_2d(t) || t->ne[0] != n_cols || t->ne[1] != n_rows)
+        return mono_error_set(b->err, MONO_ERR_FORMAT,
+                              "tensor %s has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld] from the hyper-parameters",
+                              name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                              (long long)t->ne[3], (long long)n_cols, (long long)n_rows);
+    const mono_type_traits *tr = mono_type_get(t->type);
+    if (!tr) return mono_error_set(b->err, MONO_ERR_UNSUPPORTED, "tensor %s has unknown type %d", name, t->type);
+    size_t row_bytes = mono_type_row_bytes(t->type, n_cols), total;
+    if (row_bytes == 0)
+        return mono_error_set(b->err, MONO_ERR_FORMAT, "tensor %s: %lld columns are not a whole number of %s blocks",
+                              name, (long long)n_cols, tr->name);
+    if (!mono_size_mul(row_bytes, (size_t)n_rows, &total) || total > t->nbytes)
+        return mono_error_set(b->err, MONO_ERR_FORMAT, "tensor %s: %zu bytes of data, shape needs more", name, t->nbytes);
+    const mono_kernels *k = &b->m->kernels;
+    const mono_type_traits *vt = mono_type_get(tr->vec_dot_type);
+    int can_dot = k->vec_dot[t->type] && vt && (k->quantize_row[tr->vec_dot_type] || vt->from_float);
+    if (!can_dot && !tr->to_float)
+        return mono_error_set(b->err, MONO_ERR_UNSUPPORTED, "tensor %s: this build cannot compute with type %s",
+                              name, tr->name);
+    out->data = t->data;
+    out->type = t->type;
+    out->n_rows = n_rows;
+    out->n_cols = n_cols;
+    out->row_bytes = row_bytes;
+    return MONO_OK;
+}
+
+/* Converts a 1-D tensor of n elements to float32 in the vectors buffer. A
+ * missing optional vector gives *out = NULL. */
+static mono_status bind_vector(binder *b, const char *name, int64_t n, int required, const float **out) {
+    const mono_tensor *t = mono_model_file_tensor(b->m->file, name);
+    *out = NULL;
+    if (!t) return required ? mono_error_set(b->err, MONO_ERR_FORMAT, "missing tensor %s", name) : MONO_OK;
+    int64_t count = 1;
+    for (int d = 0; d < MONO_MAX_DIMS; d++) count *= t->ne[d];
+    if (t->ne[0] != n || count != n)
+        return mono_error_set(b->err, MONO_ERR_FORMAT, "tensor %s has %lld elements, expected a vector of %lld",
+                              name, (long long)count, (long long)n);
+    const mono_type_traits *tr = mono_type_get(t->type);
+    size_t bytes = mono_type_row_bytes(t->type, n);
+    if (!tr || !tr->to_float || bytes == 0)
+        return mono_error_set(b->err, MONO_ERR_UNSUPPORTED, "tensor %s: cannot read type %d as float", name, t->type);
+    if (bytes > t->nbytes) return mono_error_set(b->err, MONO_ERR_FORMAT, "tensor %s is truncated", name);
+    tr->to_float(t->data, b->vec_next, n);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(b->vec_next[i]))
+            return mono_error_set(b->err, MONO_ERR_FORMAT, "tensor %s holds a non-finite value at %lld", name, (long long)i);
+    *out = b->vec_next;
+    b->vec_next += n;
+    return MONO_OK;
+}
+
+#define TRY(expr) do { mono_status s_ = (expr); if (s_ != MONO_OK) return s_; } while (0)
+
+static mono_status bind_layer(binder *b, int il) {
+    const mono_hparams *hp = &b->m->hp;
+    const mono_arch *a = b->m->arch;
+    mono_layer *L = &b->m->layers[il];
+    int64_t D = hp->n_embd, Q = (int64_t)hp->n_head * hp->head_dim, KV = (int64_t)hp->n_head_kv * hp->head_dim;
+    char name[96];
+#define NAME(suffix) (snprintf(name, sizeof name, "blk.%d." suffix, il), name)
+    TRY(bind_vector(b, NAME("attn_norm.weight"), D, 1, &L->attn_norm));
+    TRY(bind_matrix(b, NAME("attn_q.weight"), D, Q, &L->wq));
+    TRY(bind_matrix(b, NAME("attn_k.weight"), D, KV, &L->wk));
+    TRY(bind_matrix(b, NAME("attn_v.weight"), D, KV, &L->wv));
+    TRY(bind_vector(b, NAME("attn_q.bias"), Q, a->qkv_bias, &L->bq));
+    TRY(bind_vector(b, NAME("attn_k.bias"), KV, a->qkv_bias, &L->bk));
+    TRY(bind_vector(b, NAME("attn_v.bias"), KV, a->qkv_bias, &L->bv));
+    if (a->qk_norm) {
+        TRY(bind_vector(b, NAME("attn_q_norm.weight"), hp->head_dim, 1, &L->q_norm));
+        TRY(bind_vector(b, NAME("attn_k_norm.weight"), hp->head_dim, 1, &L->k_norm));
+    }
+    TRY(bind_matrix(b, NAME("attn_output.weight"), Q, D, &L->wo));
+    TRY(bind_vector(b, NAME("ffn_norm.weight"), D, 1, &L->ffn_norm));
+    TRY(bind_matrix(b, NAME("ffn_gate.weight"), D, hp->n_ff, &L->w_gate));
+    TRY(bind_matrix(b, NAME("ffn_up.weight"), D, hp->n_ff, &L->w_up));
+    TRY(bind_matrix(b, NAME("ffn_down.weight"), hp->n_ff, D, &L->w_down));
+#undef NAME
+    return MONO_OK;
+}
+
+static void count_weights(mono_model *m) {
+    size_t n = mono_model_file_n_tensors(m->file);
+    size_t bytes_by_type[MONO_TYPE_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const mono_tensor *t = mono_model_file_tensor_at(m->file, i);
+        long long count = 1;
+        for (int d = 0; d < MONO_MAX_DIMS; d++) count *= t->ne[d];
+        m->n_params += count;
+        m->weight_bytes += t->nbytes;
+        if (t->type >= 0 && t->type < MONO_TYPE_COUNT) bytes_by_type[t->type] += t->nbytes;
+    }
+    m->main_type = 0;
+    for (int ty = 0; ty < MONO_TYPE_COUNT; ty++)
+        if (bytes_by_type[ty] > bytes_by_type[m->main_type]) m->main_type = ty;
+}
+
+static int report(const mono_model_params *p, float fraction) {
+    return p && p->progress ? p->progress(fraction, p->progress_user_data) : 0;
+}
+
+static mono_status bind_model(mono_model *m, const mono_model_params *params, mono_error *err) {
+    m->hp = *mono_model_file_hparams(m->file);
+    m->gen = *mono_model_file_gen_defaults(m->file);
+    mono_hparams *hp = &m->hp;
+    m->arch = mono_arch_find(hp->arch);
+    if (!m->arch) return mono_error_set(err, MONO_ERR_UNSUPPORTED, "unsupported architecture '%s'", hp->arch);
+    if (!m->arch->supported)
+        return mono_error_set(err, MONO_ERR_UNSUPPORTED,
+                              "unsupported architecture '%s' (known, but not yet covered by a reference test)", hp->arch);
+    TRY(check_hparams(hp, err));
+    mono_kernels_init(&m->kernels);
+
+    /* float32 vectors: per layer 2 norms + biases (+ q/k norms), final norm */
+    size_t per_layer = 2 * (size_t)hp->n_embd + (size_t)(hp->n_head + 2 * hp->n_head_kv) * hp->head_dim +
+                       2 * (size_t)hp->head_dim;
+    size_t n_floats, bytes;
+    if (!mono_size_mul(per_layer, (size_t)hp->n_layer, &n_floats) || !mono_size_add(n_floats, hp->n_embd, &n_floats) ||
+        !mono_size_mul(n_floats, sizeof(float), &bytes))
+        return mono_error_set(err, MONO_ERR_NOMEM, "model vectors too large");
+    m->vectors = malloc(bytes);
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->vectors || !m->layers) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory binding weights");
+
+    binder b = {m, err, m->vectors};
+    TRY(bind_matrix(&b, "token_embd.weight", hp->n_embd, hp->n_vocab, &m->tok_embd));
+    if (!mono_type_get(m->tok_embd.type)->to_float)
+        return mono_error_set(err, MONO_ERR_UNSUPPORTED, "token_embd.weight: cannot read type %s as float",
+                              mono_type_get(m->tok_embd.type)->name);
+    for (int il = 0; il < hp->n_layer; il++) {
+        if (report(params, (float)il / (float)hp->n_layer))
+            return mono_error_set(err, MONO_ERR_CANCELLED, "loading cancelled by the progress callback");
+        TRY(bind_layer(&b, il));
+    }
+    TRY(bind_vector(&b, "output_norm.weight", hp->n_embd, 1, &m->output_norm));
+    if (mono_model_file_tensor(m->file, "output.weight")) {
+        TRY(bind_matrix(&b, "output.weight", hp->n_embd, hp->n_vocab, &m->output));
+        hp->tied_embeddings = 0;
+    } else if (m->arch->tied_allowed) {
+        m->output = m->tok_embd;
+        hp->tied_embeddings = 1;
+    } else {
+        return mono_error_set(err, MONO_ERR_FORMAT, "missing tensor output.weight");
+    }
+    count_weights(m);
+    if (report(params, 1.0f)) return mono_error_set(err, MONO_ERR_CANCELLED, "loading cancelled by the progress callback");
+    return MONO_OK;
+}
+
+static mono_status finish_load(mono_model *m, const mono_model_params *params, mono_model **out, mono_error *err) {
+    mono_status s = bind_model(m, params, err);
+    if (s == MONO_OK) s = mono_model_load_tokenizer(m, err);
+    if (s != MONO_OK) {
+        mono_model_free(m);
+        return s;
+    }
+    *out = m;
+    return MONO_OK;
+}
+
+mono_status mono_model_load(const char *path, const mono_model_params *params, mono_model **out, mono_error *err) {
+    if (!out) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_model_load: out is NULL");
+    *out = NULL;
+    if (!path) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_model_load: path is NULL");
+    mono_model *m = calloc(1, sizeof *m);
+    if (!m) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
+    if (report(params, 0.0f)) {
+        free(m);
+        return mono_error_set(err, MONO_ERR_CANCELLED, "loading cancelled by the progress callback");
+    }
+    mono_status s = mono_model_file_open(path, &m->file, err);
+    if (s != MONO_OK) {
+        free(m);
+        return s;
+    }
+    s = finish_load(m, params, out, err);
+    if (s != MONO_OK) mono_error_prefix(err, "%s", path);
+    return s;
+}
+
+mono_status mono_model_load_from_memory(const void *data, size_t size, const mono_model_params *params,
+                                        mono_model **out, mono_error *err) {
+    if (!out) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_model_load_from_memory: out is NULL");
+    *out = NULL;
+    if (!data && size) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_model_load_from_memory: data is NULL");
+    mono_model *m = calloc(1, sizeof *m);
+    if (!m) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
+    mono_status s = mono_model_file_open_memory(data, size, &m->file, err);
+    if (s != MONO_OK) {
+        free(m);
+        return s;
+    }
+    return finish_load(m, params, out, err);
+}
+
+void mono_model_free(mono_model *m) {
+    if (!m) return;
+    mono_model_free_tokenizer(m);
+    mono_model_file_close(m->file);
+    free(m->layers);
+    free(m->vectors);
+    free(m);
+}
+
+void mono_model_info_get(const mono_model *m, mono_model_info *info) {
+    memset(info, 0, sizeof *info);
+    const mono_hparams *hp = &m->hp;
+    snprintf(info->arch, sizeof info->arch, "%s", hp->arch);
+    snprintf(info->name, sizeof info->name, "%s", hp->name);
+    info->n_layer = hp->n_layer;
+    info->n_embd = hp->n_embd;
+    info->n_head = hp->n_head;
+    info->n_head_kv = hp->n_head_kv;
+    info->head_dim = hp->head_dim;
+    info->n_ff = hp->n_ff;
+    info->n_vocab = hp->n_vocab;
+    info->n_ctx_train = hp->n_ctx_train;
+    info->rope_theta = hp->rope_theta;
+    info->rms_eps = hp->rms_eps;
+    info->tied_embeddings = hp->tied_embeddings;
+    info->bos_id = hp->bos_id;
+    mono_model_eos_ids(m, info->eos_ids, &info->n_eos);
+    info->n_params = m->n_params;
+    info->weight_bytes = m->weight_bytes;
+    const mono_type_traits *tr = mono_type_get(m->main_type);
+    info->weight_type = tr ? tr->name : "?";
+    info->isa = m->kernels.isa;
+    const mono_gen_defaults *g = &m->gen;
+    info->has_temperature = g->has_temperature;
+    info->temperature = g->temperature;
+    info->has_top_k = g->has_top_k;
+    info->top_k = g->top_k;
+    info->has_top_p = g->has_top_p;
+    info->top_p = g->top_p;
+    info->has_repetition_penalty = g->has_repetition_penalty;
+    info->repetition_penalty = g->repetition_penalty;
+}
