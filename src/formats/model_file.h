@@ -88,4 +88,35 @@ const mono_tensor *mono_model_file_tensor(const mono_model_file *mf, const char 
 const struct mono_gguf *mono_model_file_gguf(const mono_model_file *mf);
 const char *mono_model_file_tokenizer_json(const mono_model_file *mf);
 
+/* ---- added by the formats work (extensions; the above is unchanged) ---- */
+
+/* "gguf" or "safetensors": what the tensors were read from. */
+const char *mono_model_file_format(const mono_model_file *mf);
+
+/* Expected tensor shapes per architecture, in one place: the loader checks
+ * them on open and the engine may call them again (e.g. after building a
+ * model file by hand). Known: qwen2 (q/k/v biases required), llama and
+ * mistral (biases optional), qwen3 (q/k norms required). An unknown arch has
+ * no table: mono_arch_known() is 0 and the check only looks at layers. */
+typedef struct mono_tensor_spec {
+    char name[64];
+    int n_dims;
+    int64_t ne[MONO_MAX_DIMS];   /* unused dims are 1 */
+    int required;
+} mono_tensor_spec;
+
+int mono_arch_known(const char *arch);
+/* Writes up to cap specs for hp's arch; returns how many there are in all. */
+size_t mono_arch_tensor_specs(const mono_hparams *hp, mono_tensor_spec *out, size_t cap);
+/* Checks every spec against lookup(ctx, name) (NULL = absent): a missing
+ * required tensor or a wrong shape is MONO_ERR_FORMAT naming the tensor. */
+mono_status mono_arch_check_tensors(const mono_hparams *hp,
+                                    const mono_tensor *(*lookup)(const void *ctx, const char *name),
+                                    const void *ctx, mono_error *err);
+
+/* Maps a Hugging Face tensor name to the GGUF one ("model.layers.3.mlp.
+ * up_proj.weight" -> "blk.3.ffn_up.weight"); returns 0 (out untouched)
+ * for names without a mapping. */
+int mono_hf_tensor_name_map(const char *hf, char *out, size_t cap);
+
 #endif
