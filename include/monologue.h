@@ -74,6 +74,65 @@ void mono_free(void *ptr);
 typedef struct mono_tokenizer mono_tokenizer;
 
 /* ------------------------------------------------------------------------
+ * 2b. Training (byte-level BPE, src/tokenizer/train.c)
+ *
+ *   mono_train_options opts;
+ *   mono_train_options_init(&opts);
+ *   opts.vocab_size = 8000;                  (bytes + merges + specials)
+ *   const char *specials[] = {"<|endoftext|>"};
+ *   opts.special_tokens = specials;
+ *   opts.n_special = 1;
+ *   char *json; size_t len;
+ *   if (mono_tokenizer_train_files(paths, n_paths, &opts, &json, &len, NULL,
+ *                                  &err) != MONO_OK) ...
+ *   ... write json to tokenizer.json, or load it ...
+ *   mono_free(json);
+ *
+ * The result is a Hugging Face tokenizer.json in Qwen2's layout (NFC
+ * normalizer, the Qwen2 split regex, ByteLevel, BPE without byte fallback,
+ * the special tokens as added_tokens with ids after the BPE vocabulary);
+ * HF tokenizers and mono_tokenizer encode with it identically.
+ * Ids 0..255 are the bytes in GPT-2 byte-level order; then merges in the
+ * order learned: most frequent adjacent pair first, ties to the pair with
+ * the smaller (left id, right id), as HF's BpeTrainer. Special tokens found
+ * in the training text are cut out and never learned from.
+ * ---------------------------------------------------------------------- */
+typedef struct mono_train_options {
+    uint32_t vocab_size;               /* total, specials included (>= 256 + n_special) */
+    const char *const *special_tokens; /* [n_special] UTF-8, ids after the BPE vocabulary */
+    size_t n_special;
+    int pretokenizer;                  /* 0: Qwen2 regex (default); 1: GPT-2 regex */
+    int nfc;                           /* 1 (default): NFC-normalize the text; the
+                                          tokenizer.json then names the NFC normalizer */
+    uint64_t min_frequency;            /* stop when the best pair is rarer (default 0) */
+} mono_train_options;
+
+typedef struct mono_train_stats {
+    uint64_t bytes;                    /* text bytes fed */
+    uint64_t pieces;                   /* pre-tokenized pieces counted */
+    uint64_t unique_pieces;
+    uint32_t vocab_size;               /* reached: BPE tokens + specials (may be
+                                          below the target on a small corpus) */
+    uint32_t merges;
+} mono_train_stats;
+
+void mono_train_options_init(mono_train_options *opts);
+
+/* Trains on whole files; *json (NUL-terminated, release with mono_free) is
+ * the tokenizer.json text. stats may be NULL. Errors: a missing or
+ * unreadable file (MONO_ERR_IO, naming it), no text at all, a vocabulary
+ * below 256 + specials, bad special tokens (MONO_ERR_INVALID_ARG). */
+mono_status mono_tokenizer_train_files(const char *const *paths, size_t n_paths,
+                                       const mono_train_options *opts, char **json,
+                                       size_t *json_len, mono_train_stats *stats, mono_error *err);
+
+/* The same from texts in memory (texts[i] has lens[i] bytes; each is a
+ * separate document: no piece spans two). */
+mono_status mono_tokenizer_train_texts(const char *const *texts, const size_t *lens, size_t n_texts,
+                                       const mono_train_options *opts, char **json,
+                                       size_t *json_len, mono_train_stats *stats, mono_error *err);
+
+/* ------------------------------------------------------------------------
  * 3. Model
  *
  * A model is loaded once and is then read-only: any number of contexts
