@@ -1,0 +1,265 @@
+/*
+ * test_model_api.c -- the model and context API around the forward pass:
+ * loading from a GGUF image in memory (the golden model re-packed with the
+ * project's GGUF writer must give the same logits), progress and cancel,
+ * refusals (missing file, unknown or untested architecture, wrong shapes),
+ * and the context's bookkeeping (range and id errors leave it unchanged,
+ * truncate/rewind, reset, independent contexts on one model, stats).
+ */
+#include <stdlib.h>
+
+#include "formats/gguf_write.h"
+#include "formats/model_file.h"
+#include "test_model_util.h"
+
+/* ---- a GGUF image of a golden model ----------------------------------- */
+
+typedef struct gguf_opts {
+    const char *arch;            /* general.architecture to write */
+    const char *skip_tensor;     /* leave this tensor out */
+    const char *bad_shape;       /* write this tensor with its two dims swapped */
+} gguf_opts;
+
+/* Re-packs the model in dir as a GGUF file image (mono_free it). */
+static int gguf_image(mt_ctx *t, const char *dir, const gguf_opts *o, uint8_t **img, size_t *size) {
+    mono_error err;
+    mono_model_file *mf;
+    if (!MT_CHECK_MSG(t, mono_model_file_open(dir, &mf, &err) == MONO_OK, "%s", err.message)) return 0;
+    const mono_hparams *hp = mono_model_file_hparams(mf);
+    mono_gguf_writer *w = mono_gguf_writer_init();
+    char key[96];
+    int ok = 1;
+#define KEY(s) (snprintf(key, sizeof key, "%s.%s", o->arch, s), key)
+    ok &= mono_gguf_writer_add_kv_str(w, "general.architecture", o->arch, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_u32(w, KEY("block_count"), (uint32_t)hp->n_layer, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_u32(w, KEY("embedding_length"), (uint32_t)hp->n_embd, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_u32(w, KEY("feed_forward_length"), (uint32_t)hp->n_ff, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_u32(w, KEY("attention.head_count"), (uint32_t)hp->n_head, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_u32(w, KEY("attention.head_count_kv"), (uint32_t)hp->n_head_kv, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_u32(w, KEY("context_length"), (uint32_t)hp->n_ctx_train, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_f32(w, KEY("rope.freq_base"), hp->rope_theta, &err) == MONO_OK;
+    ok &= mono_gguf_writer_add_kv_f32(w, KEY("attention.layer_norm_rms_epsilon"), hp->rms_eps, &err) == MONO_OK;
+#undef KEY
+    for (size_t i = 0; ok && i < mono_model_file_n_tensors(mf); i++) {
+        const mono_tensor *x = mono_model_file_tensor_at(mf, i);
+        if (o->skip_tensor && !strcmp(x->name, o->skip_tensor)) continue;
+        int64_t ne[MONO_MAX_DIMS];
+        memcpy(ne, x->ne, sizeof ne);
+        if (o->bad_shape && !strcmp(x->name, o->bad_shape)) {
+            int64_t tmp = ne[0];
+            ne[0] = ne[1];
+            ne[1] = tmp;
+        }
+        ok &= mono_gguf_writer_add_tensor(w, x->name, x->type, x->n_dims, ne, x->data, x->nbytes, &err) == MONO_OK;
+    }
+    if (ok) ok = mono_gguf_writer_write_memory(w, img, size, &err) == MONO_OK;
+    MT_CHECK_MSG(t, ok, "writing the GGUF image: %s", err.message);
+    mono_gguf_writer_free(w);
+    mono_model_file_close(mf);
+    return ok;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+typedef struct progress_log {
+    int calls, cancel_at;
+    float last;
+    int monotonic;
+} progress_log;
+
+static int on_progress(float f, void *user) {
+    progress_log *p = user;
+    if (f < p->last || f < 0 || f > 1) p->monotonic = 0;
+    p->last = f;
+    p->calls++;
+    return p->cancel_at > 0 && p->calls >= p->cancel_at;
+}
+
+static void test_gguf_in_memory(mt_ctx *t, const golden *g) {
+    uint8_t *img;
+    size_t size;
+    gguf_opts o = {"qwen2", NULL, NULL};
+    if (!gguf_image(t, g->dir, &o, &img, &size)) return;
+    mono_model *m = NULL;
+    mono_error err;
+    progress_log pl = {0, 0, 0, 1};
+    mono_model_params mp = mono_model_params_default();
+    mp.progress = on_progress;
+    mp.progress_user_data = &pl;
+    if (MT_CHECK_MSG(t, mono_model_load_from_memory(img, size, &mp, &m, &err) == MONO_OK, "%s", err.message)) {
+        MT_CHECK(t, pl.calls >= 2 && pl.monotonic && pl.last == 1.0f);
+        mono_context *ctx;
+        const float *lg;
+        MT_CHECK(t, mono_context_init(m, NULL, &ctx, &err) == MONO_OK);
+        if (MT_CHECK(t, mono_context_eval(ctx, g->input_ids, g->n_tokens, 1, &lg, &err) == MONO_OK)) {
+            double e = rel_err(lg, g->logits, (size_t)g->n_tokens * g->n_vocab);
+            MT_CHECK_MSG(t, e <= 1e-4, "GGUF image: relative logit error %.3g", e);
+        }
+        mono_context_free(ctx);
+        mono_model_free(m);
+    }
+    /* cancelled half-way: no model, a clear status */
+    pl = (progress_log){0, 2, 0, 1};
+    m = (mono_model *)&pl;
+    MT_CHECK_EQ_INT(t, mono_model_load_from_memory(img, size, &mp, &m, &err), MONO_ERR_CANCELLED);
+    MT_CHECK(t, m == NULL && strstr(err.message, "cancel"));
+    /* truncated image */
+    MT_CHECK(t, mono_model_load_from_memory(img, size / 2, NULL, &m, &err) != MONO_OK && m == NULL);
+    mono_free(img);
+}
+
+static void expect_refusal(mt_ctx *t, const golden *g, gguf_opts o, mono_status want, const char *words) {
+    uint8_t *img;
+    size_t size;
+    if (!gguf_image(t, g->dir, &o, &img, &size)) return;
+    mono_model *m = NULL;
+    mono_error err = {0};
+    mono_status s = mono_model_load_from_memory(img, size, NULL, &m, &err);
+    MT_CHECK_MSG(t, s == want && m == NULL, "status %d (%s), expected %d", (int)s, err.message, (int)want);
+    MT_CHECK_MSG(t, strstr(err.message, words) != NULL, "message '%s' lacks '%s'", err.message, words);
+    mono_model_free(m);
+    mono_free(img);
+}
+
+static void test_refusals(mt_ctx *t, const golden *g) {
+    mono_model *m = (mono_model *)g;
+    mono_error err;
+    MT_CHECK_EQ_INT(t, mono_model_load("/nonexistent/model.gguf", NULL, &m, &err), MONO_ERR_IO);
+    MT_CHECK(t, m == NULL && strstr(err.message, "/nonexistent/model.gguf"));
+    MT_CHECK_EQ_INT(t, mono_model_load(NULL, NULL, &m, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK_EQ_INT(t, mono_model_load(g->dir, NULL, NULL, &err), MONO_ERR_INVALID_ARG);
+    expect_refusal(t, g, (gguf_opts){"llama", NULL, NULL}, MONO_ERR_UNSUPPORTED, "unsupported architecture");
+    expect_refusal(t, g, (gguf_opts){"gpt2", NULL, NULL}, MONO_ERR_UNSUPPORTED, "unsupported architecture");
+    expect_refusal(t, g, (gguf_opts){"qwen2", "blk.1.ffn_up.weight", NULL}, MONO_ERR_FORMAT, "blk.1.ffn_up.weight");
+    expect_refusal(t, g, (gguf_opts){"qwen2", "blk.0.attn_k.bias", NULL}, MONO_ERR_FORMAT, "blk.0.attn_k.bias");
+    expect_refusal(t, g, (gguf_opts){"qwen2", NULL, "blk.0.ffn_down.weight"}, MONO_ERR_FORMAT, "blk.0.ffn_down.weight");
+}
+
+/* ---- contexts ------------------------------------------------------------ */
+
+static void test_context_errors(mt_ctx *t, const mono_model *m, const golden *g) {
+    mono_context_params cp = mono_context_params_default();
+    cp.n_ctx = 16;
+    cp.n_threads = 2;
+    mono_context *ctx;
+    mono_error err;
+    if (!MT_CHECK(t, mono_context_init(m, &cp, &ctx, &err) == MONO_OK)) return;
+    MT_CHECK_EQ_INT(t, mono_context_n_ctx(ctx), 16);
+    MT_CHECK(t, mono_context_logits(ctx) == NULL);
+    const float *lg = (const float *)ctx;
+    /* longer than the context: refused with numbers, nothing changes */
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, g->input_ids, 17, 0, &lg, &err), MONO_ERR_RANGE);
+    MT_CHECK(t, lg == NULL && strstr(err.message, "16"));
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, g->input_ids, 10, 0, &lg, &err), MONO_OK);
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, g->input_ids, 7, 0, &lg, &err), MONO_ERR_RANGE);
+    MT_CHECK_EQ_INT(t, mono_context_n_past(ctx), 10);
+    MT_CHECK(t, mono_context_logits(ctx) != NULL);
+    /* bad ids name the id */
+    int32_t bad[3] = {1, g->n_vocab, 2};
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, bad, 3, 0, &lg, &err), MONO_ERR_INVALID_ARG);
+    char want[32];
+    snprintf(want, sizeof want, "%d", g->n_vocab);
+    MT_CHECK_MSG(t, strstr(err.message, want) != NULL, "%s", err.message);
+    bad[1] = -5;
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, bad, 3, 0, &lg, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK(t, strstr(err.message, "-5") != NULL);
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, bad, 0, 0, &lg, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK_EQ_INT(t, mono_context_eval(ctx, NULL, 2, 0, &lg, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK_EQ_INT(t, mono_context_n_past(ctx), 10);
+    /* truncate bounds */
+    MT_CHECK_EQ_INT(t, mono_context_truncate(ctx, 11, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK_EQ_INT(t, mono_context_truncate(ctx, -1, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK_EQ_INT(t, mono_context_truncate(ctx, 4, &err), MONO_OK);
+    MT_CHECK(t, mono_context_logits(ctx) == NULL && mono_context_n_past(ctx) == 4);
+    mono_context_reset(ctx);
+    MT_CHECK_EQ_INT(t, mono_context_n_past(ctx), 0);
+    /* bad params */
+    mono_context *c2 = (mono_context *)&cp;
+    cp.n_ctx = -1;
+    MT_CHECK_EQ_INT(t, mono_context_init(m, &cp, &c2, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK(t, c2 == NULL);
+    cp = mono_context_params_default();
+    cp.kv_type = (mono_kv_type)7;
+    MT_CHECK_EQ_INT(t, mono_context_init(m, &cp, &c2, &err), MONO_ERR_INVALID_ARG);
+    MT_CHECK_EQ_INT(t, mono_context_init(NULL, NULL, &c2, &err), MONO_ERR_INVALID_ARG);
+    mono_context_free(ctx);
+    mono_context_free(NULL);
+}
+
+/* Rewinding and re-feeding gives the same logits as the first time; two
+ * contexts interleaved give what each gives alone. */
+static void test_context_rewind(mt_ctx *t, const mono_model *m, const golden *g) {
+    mono_context *a, *b;
+    mono_error err;
+    mono_context_params cp = mono_context_params_default();
+    cp.n_ctx = 64;
+    cp.n_threads = 2;
+    if (!MT_CHECK(t, mono_context_init(m, &cp, &a, &err) == MONO_OK)) return;
+    if (!MT_CHECK(t, mono_context_init(m, &cp, &b, &err) == MONO_OK)) { mono_context_free(a); return; }
+    int V = g->n_vocab, T = g->n_tokens;
+    const float *lg;
+    /* a: the whole sequence; b: its second half first (a different history) */
+    MT_CHECK(t, mono_context_eval(b, g->input_ids + T / 2, T - T / 2, 0, &lg, &err) == MONO_OK);
+    MT_CHECK(t, mono_context_eval(a, g->input_ids, T / 2, 0, &lg, &err) == MONO_OK);
+    MT_CHECK(t, mono_context_eval(a, g->input_ids + T / 2, T - T / 2, 1, &lg, &err) == MONO_OK);
+    double e = rel_err(lg, g->logits + (size_t)(T / 2) * V, (size_t)(T - T / 2) * V);
+    MT_CHECK_MSG(t, e <= 1e-4, "interleaved contexts: relative error %.3g", e);
+    /* rewind a to 5 and replay: same logits as the reference */
+    MT_CHECK(t, mono_context_truncate(a, 5, &err) == MONO_OK);
+    MT_CHECK(t, mono_context_eval(a, g->input_ids + 5, 20, 1, &lg, &err) == MONO_OK);
+    e = rel_err(lg, g->logits + (size_t)5 * V, (size_t)20 * V);
+    MT_CHECK_MSG(t, e <= 1e-4, "after truncate: relative error %.3g", e);
+    /* rewind after feeding something else in between */
+    int32_t junk[4] = {3, 1, 4, 1};
+    MT_CHECK(t, mono_context_eval(a, junk, 4, 0, &lg, &err) == MONO_OK);
+    MT_CHECK(t, mono_context_truncate(a, 25, &err) == MONO_OK);
+    MT_CHECK(t, mono_context_eval(a, g->input_ids + 25, 1, 0, &lg, &err) == MONO_OK);
+    e = rel_err(lg, g->logits + (size_t)25 * V, (size_t)V);
+    MT_CHECK_MSG(t, e <= 1e-4, "replay after junk: relative error %.3g", e);
+    /* stats */
+    mono_context_stats st;
+    mono_context_stats_get(a, &st);
+    MT_CHECK_EQ_INT(t, st.n_prefill_tokens, T + 20 + 4);
+    MT_CHECK_EQ_INT(t, st.n_decode_tokens, 1);
+    MT_CHECK(t, st.prefill_seconds > 0 && st.decode_seconds > 0 && st.n_threads == 2);
+    MT_CHECK(t, st.kv_bytes > 0 && st.weight_bytes > 0 && st.scratch_bytes > 0);
+    mono_context_stats_reset(a);
+    mono_context_stats_get(a, &st);
+    MT_CHECK(t, st.n_prefill_tokens == 0 && st.n_decode_tokens == 0);
+    MT_CHECK(t, mono_context_model(a) == m && mono_context_n_vocab(a) == V);
+    mono_context_free(a);
+    mono_context_free(b);
+}
+
+static void test_info(mt_ctx *t, const mono_model *m) {
+    mono_model_info info;
+    mono_model_info_get(m, &info);
+    MT_CHECK(t, !strcmp(info.arch, "qwen2"));
+    MT_CHECK_EQ_INT(t, info.n_layer, 2);
+    MT_CHECK_EQ_INT(t, info.n_head, 4);
+    MT_CHECK_EQ_INT(t, info.n_head_kv, 2);
+    MT_CHECK_EQ_INT(t, info.head_dim, 16);
+    MT_CHECK_EQ_INT(t, info.n_ff, 160);
+    MT_CHECK(t, info.tied_embeddings == 1 && info.rms_eps == 1e-6f && info.rope_theta == 1e6f);
+    /* embeddings 1024x64, per layer 4 + 2x2 attention mats... counted from the file */
+    long long per_layer = 64 + 64 * 64 + 64 + 2 * (64 * 32 + 32) + 64 * 64 + 64 + 3 * 64 * 160;
+    MT_CHECK_EQ_INT(t, info.n_params, 1024 * 64 + 2 * per_layer + 64);
+    MT_CHECK_EQ_INT(t, info.weight_bytes, (size_t)info.n_params * 4);
+    MT_CHECK(t, !strcmp(info.weight_type, "f32"));
+}
+
+void suite_model_api(mt_ctx *t) {
+    golden g;
+    if (!golden_open(t, &g, "tiny-f32")) return;
+    mono_model *m = NULL;
+    mono_error err;
+    if (MT_CHECK_MSG(t, mono_model_load(g.dir, NULL, &m, &err) == MONO_OK, "%s", err.message)) {
+        test_info(t, m);
+        test_context_errors(t, m, &g);
+        test_context_rewind(t, m, &g);
+    }
+    mono_model_free(m);
+    test_gguf_in_memory(t, &g);
+    test_refusals(t, &g);
+    golden_close(&g);
+}
