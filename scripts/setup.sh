@@ -10,6 +10,8 @@ APT_PACKAGES=(
   unicode-data                                  # Unicode tables for the tokenizer generator
   python3-dev python3-pytest python3-numpy      # Python module and tests
   python3-torch libopenblas0-pthread            # training pipeline (CPU)
+  bible-kjv diatheke sword-text-web python3.11-doc  # training corpus (public domain / PSF)
+  python3-matplotlib                            # training loss curves
 )
 
 missing=()
