@@ -379,6 +379,162 @@ void mono_sampler_reset(mono_sampler *s);
 /* Restarts the random stream from a new seed (history kept). */
 void mono_sampler_set_seed(mono_sampler *s, uint64_t seed);
 
+/* Forgets the history only (the random stream goes on): for a caller that
+ * re-feeds a conversation's tokens each turn. */
+void mono_sampler_history_clear(mono_sampler *s);
+
+/* The model's sampling defaults (generation_config.json) the way Hugging
+ * Face applies them: GenerationConfig's defaults, overridden by what the
+ * file sets, greedy (temperature 0) unless it says do_sample: true. Change
+ * fields afterwards for command-line overrides; an explicit temperature > 0
+ * turns sampling on. model may be NULL (HF defaults, greedy). */
+mono_sampler_params mono_sampler_params_from_model(const mono_model *model);
+
+/* ------------------------------------------------------------------------
+ * 6. Generation and chat
+ *
+ * mono_generate is the whole loop: evaluate the prompt (prefill), then
+ * sample a token, stream its text, evaluate it, and again, until a stop
+ * token, a stop string, max_tokens, a full context, or your callback says
+ * stop. Text reaches the callback in pieces that never split a UTF-8
+ * character and never contain (or run past) a stop string: text that might
+ * be the start of a stop string is held back until it is known not to be.
+ *
+ *   static int on_text(const char *text, size_t len, void *user_data) {
+ *       fwrite(text, 1, len, stdout);  fflush(stdout);
+ *       return 0;                              // non-zero: cancel now
+ *   }
+ *   mono_gen_params gp = mono_gen_params_default();
+ *   gp.max_tokens = 256;
+ *   mono_gen_stats st;
+ *   mono_generate(ctx, tok, sampler, prompt, n_prompt, &gp, on_text, NULL,
+ *                 &st, &err);
+ *   fprintf(stderr, "%.1f tok/s\n", st.decode_tok_s);
+ *
+ * The prompt is appended to what the context already holds (n_past), so a
+ * caller that keeps a conversation feeds only the new tokens; reset or
+ * truncate the context for a fresh start. A chat session (mono_chat, below)
+ * does that bookkeeping for you.
+ * ---------------------------------------------------------------------- */
+
+/* Receives generated text; len may be 0 (a chance to cancel during a long
+ * prefill). Return non-zero to stop: the call then returns
+ * MONO_ERR_CANCELLED with everything so far already delivered. */
+typedef int (*mono_text_fn)(const char *text, size_t len, void *user_data);
+
+typedef enum mono_stop_reason {
+    MONO_STOP_NONE = 0,        /* did not stop normally (an error) */
+    MONO_STOP_TOKEN,           /* a stop token was sampled (not emitted) */
+    MONO_STOP_STRING,          /* a stop string appeared (not emitted) */
+    MONO_STOP_MAX_TOKENS,      /* max_tokens reached */
+    MONO_STOP_CONTEXT_FULL,    /* no room left in the KV cache */
+    MONO_STOP_CANCELLED        /* the callback returned non-zero */
+} mono_stop_reason;
+
+/* "eos", "stop string", "max tokens", "context full", "cancelled", "error". */
+const char *mono_stop_reason_name(mono_stop_reason reason);
+
+typedef struct mono_gen_params {
+    int max_tokens;                  /* tokens to sample at most; <= 0: no limit */
+    const int32_t *stop_tokens;      /* NULL: the model's end-of-generation ids */
+    int n_stop_tokens;
+    const char *const *stop_strings; /* UTF-8, non-empty; matched on the text */
+    int n_stop_strings;
+    int accept_prompt;               /* 1: the prompt enters the sampler's
+                                        history (penalties see it, as in HF) */
+    int special_text;                /* 1: special tokens other than the stop
+                                        tokens are streamed as their text
+                                        (e.g. "<|im_start|>"); 0: skipped */
+} mono_gen_params;
+
+/* max_tokens -1, the model's stop tokens, no stop strings, accept_prompt 1,
+ * special_text 0. */
+mono_gen_params mono_gen_params_default(void);
+
+typedef struct mono_gen_stats {
+    int n_prompt;                    /* prompt tokens evaluated by this call */
+    int n_cached;                    /* prompt tokens already in the cache
+                                        (mono_chat reuse; 0 for mono_generate) */
+    int n_generated;                 /* tokens sampled, a final stop token included */
+    double prefill_seconds, decode_seconds;
+    double prefill_tok_s, decode_tok_s;
+    mono_stop_reason stop_reason;
+} mono_gen_stats;
+
+/* Runs the loop above. tok may be NULL (no text: the callback only sees
+ * len 0 calls, stop strings are refused); callback and stats may be NULL.
+ * If tokens is not NULL, *tokens receives the sampled ids (stop token not
+ * included; release with mono_free) and *n_tokens their number. Errors:
+ * the context's (prompt too long: MONO_ERR_RANGE), the sampler's, bad
+ * params (MONO_ERR_INVALID_ARG), MONO_ERR_CANCELLED. An empty prompt
+ * continues from the context's last logits. */
+mono_status mono_generate(mono_context *ctx, const mono_tokenizer *tok, mono_sampler *sampler,
+                          const int32_t *prompt, size_t n_prompt, const mono_gen_params *params,
+                          mono_text_fn callback, void *user_data, mono_gen_stats *stats,
+                          int32_t **tokens, size_t *n_tokens, mono_error *err);
+
+/* Chat formatting. A message is a role ("system", "user", "assistant" or
+ * "tool") and UTF-8 content. MONO_CHAT_QWEN2 renders exactly what Qwen2.5's
+ * chat template renders without tools:
+ *
+ *   <|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a
+ *   helpful assistant.<|im_end|>\n          (when messages[0] is no system)
+ *   <|im_start|>user\nHi<|im_end|>\n
+ *   <|im_start|>assistant\n                 (add_generation_prompt)
+ *
+ * (consecutive "tool" messages become one user turn of <tool_response>
+ * blocks). MONO_CHAT_CHATML is the same without a default system prompt.
+ * Special-token text inside content is not escaped, as in HF. */
+typedef enum mono_chat_template {
+    MONO_CHAT_QWEN2 = 0,
+    MONO_CHAT_CHATML = 1
+} mono_chat_template;
+
+typedef struct mono_chat_message {
+    const char *role;
+    const char *content;
+} mono_chat_message;
+
+/* *out: NUL-terminated text (release with mono_free), *out_len its length
+ * (out_len may be NULL). Unknown roles and content that is not valid UTF-8
+ * are refused (MONO_ERR_INVALID_ARG, naming the message). */
+mono_status mono_chat_format(mono_chat_template tmpl, const mono_chat_message *messages, size_t n,
+                             int add_generation_prompt, char **out, size_t *out_len, mono_error *err);
+
+/* A chat session: the conversation so far on one context. Each turn
+ * renders the whole conversation, tokenizes it, keeps the longest prefix
+ * already in the KV cache and evaluates only the rest, so a follow-up
+ * question costs only its own tokens. The session owns the context's cache
+ * while it lives (do not eval on the context yourself). */
+typedef struct mono_chat mono_chat;
+
+/* system may be NULL (the template's default). ctx and tok must outlive it. */
+mono_status mono_chat_init(mono_context *ctx, const mono_tokenizer *tok, mono_chat_template tmpl,
+                           const char *system, mono_chat **out, mono_error *err);
+void mono_chat_free(mono_chat *chat);
+
+/* Appends the user's message and generates the assistant's reply, streamed
+ * through callback (see mono_generate; params NULL: defaults). The reply
+ * (the streamed text) joins the conversation, also when cancelled. On other
+ * errors the conversation is left as it was before the call. user_text may
+ * be NULL to answer the conversation as it stands. stats->n_cached tells
+ * how many prompt tokens were reused from the cache. The sampler's history
+ * is set to the conversation's tokens (HF semantics). */
+mono_status mono_chat_respond(mono_chat *chat, const char *user_text, mono_sampler *sampler,
+                              const mono_gen_params *params, mono_text_fn callback, void *user_data,
+                              mono_gen_stats *stats, mono_error *err);
+
+/* Appends a message without generating (e.g. to replay a transcript). */
+mono_status mono_chat_add(mono_chat *chat, const char *role, const char *content, mono_error *err);
+
+/* Forgets the conversation (the system prompt stays) and empties the cache. */
+void mono_chat_reset(mono_chat *chat);
+
+size_t mono_chat_n_messages(const mono_chat *chat);
+/* Message i (the system prompt, when one was given, is message 0); NULL
+ * when out of range. Valid until the next call that changes the chat. */
+const mono_chat_message *mono_chat_message_at(const mono_chat *chat, size_t i);
+
 #ifdef __cplusplus
 }
 #endif

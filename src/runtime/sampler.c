@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/model.h"
 
 #define MONO_SAMPLER_BUCKETS 1024
 
@@ -384,4 +385,12 @@ mono_status mono_sampler_sample(mono_sampler *s, const float *logits, int n_voca
     }
     *token = c[n - 1].id; /* u landed in the rounding gap below 1 */
     return MONO_OK;
+}
+
+void mono_sampler_history_clear(mono_sampler *s) {
+    if (s) s->n_hist = 0;
+}
+
+mono_sampler_params mono_sampler_params_from_model(const mono_model *model) {
+    return mono_sampler_params_resolve(model ? &model->gen : NULL, NULL, 0);
 }
