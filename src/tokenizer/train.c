@@ -164,19 +164,21 @@ mono_status mono_trainer_feed(mono_trainer *tr, const uint8_t *text, size_t len,
     return feed_split(tr, text, len, err);
 }
 
-/* Where a chunk may end at or after `from`: just after a '\n' that is
- * followed by an ASCII letter. No piece of either pattern contains "\n"
- * followed by a letter (letters only take a non-newline prefix, the space
- * and punctuation runs stop before letters), NFC never composes across
- * '\n', so pieces and counts are the same as feeding the text whole.
- * Returns n when there is no such place. */
+/* Where a chunk may end at or after `from` (> 0): just after a '\n' that
+ * follows a printable non-space ASCII character and is followed by an ASCII
+ * letter. Then that '\n' is a piece of its own under both patterns, at the
+ * end of a chunk too: letters only take a non-newline prefix, punctuation
+ * runs stop before letters, and with a non-space before it no whitespace run
+ * (whose split can depend on what follows) reaches across it. NFC never
+ * composes across '\n'. So pieces and counts are the same as feeding the
+ * text whole. Returns n when there is no such place. */
 static size_t chunk_end(const uint8_t *s, size_t n, size_t from) {
     for (size_t i = from; i + 1 < n; i++) {
         const uint8_t *nl = memchr(s + i, '\n', n - 1 - i);
         if (!nl) return n;
         i = (size_t)(nl - s);
-        uint8_t c = s[i + 1] | 0x20;
-        if (c >= 'a' && c <= 'z') return i + 1;
+        uint8_t c = s[i + 1] | 0x20, p = s[i - 1];
+        if (c >= 'a' && c <= 'z' && p > 0x20 && p < 0x7F) return i + 1;
     }
     return n;
 }
@@ -195,7 +197,7 @@ mono_status mono_trainer_feed_file(mono_trainer *tr, const char *path, mono_erro
         if (memchr(tr->special[i], '\n', tr->special_len[i])) can_chunk = 0;
     size_t pos = 0;
     while (pos < n && st == MONO_OK) {
-        size_t end = (can_chunk && n - pos > FEED_CHUNK) ? chunk_end(s, n, pos + FEED_CHUNK) : n;
+        size_t end = (can_chunk && n - pos > tr->chunk_size) ? chunk_end(s, n, pos + tr->chunk_size) : n;
         st = feed_split(tr, s + pos, end - pos, err);
         pos = end;
     }
@@ -252,6 +254,7 @@ mono_status mono_trainer_init(mono_trainer **out, const mono_train_options *opts
     mono_trainer *tr = calloc(1, sizeof *tr);
     if (!tr) return mono_error_set(err, MONO_ERR_NOMEM, "training: out of memory");
     tr->vocab_size = opts->vocab_size;
+    tr->chunk_size = FEED_CHUNK;
     tr->pretok = (mono_pretok_kind)opts->pretokenizer;
     tr->nfc = opts->nfc ? 1 : 0;
     tr->min_frequency = opts->min_frequency;

@@ -25,6 +25,7 @@ struct mono_trainer {
     char **special;
     size_t *special_len;
     uint8_t special_first[256];   /* 1 if some special token starts with this byte */
+    size_t chunk_size;            /* feed_file's chunk size (tests make it small) */
 
     /* unique pieces: open addressing, slots hold piece index + 1 */
     uint32_t *slots;
