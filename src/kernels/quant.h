@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 
@@ -94,6 +95,19 @@ static inline void mono_q4k_scale_min(int j, const uint8_t *q, uint8_t *sc, uint
         *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
         *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
     }
+}
+
+/* The same unpacking four bytes at a time: sc[0..7] = scales, mn[0..7] =
+ * mins (byte j of the little-endian words is sub-block j). */
+static inline void mono_q4k_scales_u32(const uint8_t *s, uint32_t sc[2], uint32_t mn[2]) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + 4, 4);
+    memcpy(&c, s + 8, 4);
+    sc[0] = a & 0x3f3f3f3fu;
+    mn[0] = b & 0x3f3f3f3fu;
+    sc[1] = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+    mn[1] = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
 }
 
 /* All 8 scales then all 8 mins of a Q4_K/Q5_K block, as bytes. */

@@ -1,6 +1,9 @@
 /*
- * quant_avx2.c -- quant kernels for avx2 (placeholder: registers nothing yet).
+ * quant_avx2.c -- AVX2 (+FMA, F16C) kernels for the quantized types: the
+ * dot products and activation quantizers of quant_x86_dot.h and the blocked
+ * gemm of quant_x86_gemm.h, built with maddubs/madd.
  */
-#include "kernels/kernels.h"
+#include "kernels/quant_x86_dot.h"
+#include "kernels/quant_x86_gemm.h"
 
-void mono_kernels_register_quant_avx2(mono_kernels *k) { (void)k; }
+void mono_kernels_register_quant_avx2(mono_kernels *k) { qx_register(k); }
