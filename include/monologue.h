@@ -69,9 +69,107 @@ void mono_free(void *ptr);
 /* ------------------------------------------------------------------------
  * 2. Tokenizer
  *
- * (Section owned by the tokenizer work; see src/tokenizer/.)
+ * Byte-level BPE that gives exactly Hugging Face's ids on Qwen2/Qwen2.5 and
+ * GPT-2 style tokenizer.json files (and on the same vocabulary stored in a
+ * GGUF file):
+ *
+ *   mono_tokenizer *tok;
+ *   if (mono_tokenizer_load("tokenizer.json", &tok, &err) != MONO_OK) ...
+ *   int32_t *ids; size_t n;
+ *   mono_tokenizer_encode(tok, "Hello, world!", 13, 0, &ids, &n, &err);
+ *   char *text; size_t len;
+ *   mono_tokenizer_decode(tok, ids, n, &text, &len, &err);   // "Hello, world!"
+ *   mono_free(ids); mono_free(text); mono_tokenizer_free(tok);
+ *
+ * A loaded tokenizer is read-only: share it between threads freely. The
+ * per-call state (scratch space, a cache of recent pieces) lives in a
+ * mono_encoder, one per thread, when you encode many texts.
+ *
+ * Text is UTF-8. Encoding never fails on bad input: a byte that is not
+ * valid UTF-8 is treated as one character of its own that is neither
+ * letter, digit nor space, so it ends up as its own byte token, and
+ * mono_tokenizer_decode_bytes gives the exact input bytes back.
+ * (Hugging Face cannot take such input at all; on valid UTF-8 the two agree.)
  * ---------------------------------------------------------------------- */
 typedef struct mono_tokenizer mono_tokenizer;
+
+/* Loads a tokenizer.json, a GGUF file (recognised by its magic), or a folder
+ * holding tokenizer.json. A tokenizer_config.json next to the JSON supplies
+ * the bos/eos/pad tokens. Unsupported pieces (a non-BPE model, an unknown
+ * pre-tokenizer regex) fail with MONO_ERR_UNSUPPORTED; malformed files (wrong
+ * types, merges naming unknown tokens, duplicate ids) with MONO_ERR_FORMAT;
+ * the message names the problem. */
+mono_status mono_tokenizer_load(const char *path, mono_tokenizer **out, mono_error *err);
+/* The same from the bytes of a tokenizer.json (e.g. fetched by a browser). */
+mono_status mono_tokenizer_load_json_bytes(const void *data, size_t len, mono_tokenizer **out, mono_error *err);
+/* The same from a GGUF file's tokenizer.ggml.* metadata (model "gpt2";
+ * pre "qwen2" selects the Qwen2 split and NFC, anything else GPT-2's split). */
+mono_status mono_tokenizer_load_gguf(const char *path, mono_tokenizer **out, mono_error *err);
+void mono_tokenizer_free(mono_tokenizer *tok);
+
+/* Flags for encoding. */
+enum {
+    /* Special tokens written in the text ("<|im_end|>") are matched as
+     * tokens by default (Hugging Face's behaviour); with this flag they are
+     * encoded as ordinary text (HF's encode_special_tokens = true). Added
+     * tokens that are not special are still matched. */
+    MONO_ENCODE_SPECIAL_AS_TEXT = 1
+};
+
+/* Encodes text[0..len) into a new array *ids of *n_ids ids (free it with
+ * mono_free). Adds no BOS/EOS: add them yourself if the model wants them. */
+mono_status mono_tokenizer_encode(const mono_tokenizer *tok, const char *text, size_t len, unsigned flags,
+                                  int32_t **ids, size_t *n_ids, mono_error *err);
+
+/* Reusable encoding state: faster than mono_tokenizer_encode for many texts
+ * (it keeps a cache of pieces). One per thread; the tokenizer must outlive it. */
+typedef struct mono_encoder mono_encoder;
+mono_status mono_encoder_init(const mono_tokenizer *tok, mono_encoder **out, mono_error *err);
+mono_status mono_encoder_encode(mono_encoder *enc, const char *text, size_t len, unsigned flags, int32_t **ids,
+                                size_t *n_ids, mono_error *err);
+void mono_encoder_free(mono_encoder *enc);
+
+/* Decodes ids into a new NUL-terminated UTF-8 string (free with mono_free),
+ * exactly as Hugging Face's decode (special tokens included): byte sequences
+ * that are not valid UTF-8 become U+FFFD, one per maximal invalid subpart.
+ * An id outside the vocabulary fails with MONO_ERR_RANGE. */
+mono_status mono_tokenizer_decode(const mono_tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len,
+                                  mono_error *err);
+/* The same without replacement: the tokens' raw bytes (NUL-terminated too),
+ * so decode_bytes(encode(x)) == x for any bytes x. */
+mono_status mono_tokenizer_decode_bytes(const mono_tokenizer *tok, const int32_t *ids, size_t n, char **bytes,
+                                        size_t *len, mono_error *err);
+
+/* Streaming decoder for generation: push one id at a time and get back the
+ * text that is now complete (a character split over two tokens comes out
+ * whole with the second). *text points into the decoder and stays valid
+ * until its next call. At the end, mono_detok_flush emits what is held
+ * back as U+FFFD; everything emitted, concatenated, equals
+ * mono_tokenizer_decode of all the ids. */
+typedef struct mono_detok mono_detok;
+mono_status mono_detok_init(const mono_tokenizer *tok, mono_detok **out, mono_error *err);
+mono_status mono_detok_push(mono_detok *d, int32_t id, const char **text, size_t *len, mono_error *err);
+mono_status mono_detok_flush(mono_detok *d, const char **text, size_t *len, mono_error *err);
+void mono_detok_reset(mono_detok *d);    /* forget anything held back */
+void mono_detok_free(mono_detok *d);
+
+/* Vocabulary. Ids are [0, n_vocab); a few may be unused (no token). */
+int32_t mono_tokenizer_n_vocab(const mono_tokenizer *tok);
+/* The token as written in the vocabulary ("\xc4\xa0the" = "Ġthe" for " the";
+ * added tokens as their content), NUL-terminated; NULL for unused ids. */
+const char *mono_tokenizer_token_text(const mono_tokenizer *tok, int32_t id);
+/* The bytes the token decodes to (" the"); NULL for unused ids. */
+const char *mono_tokenizer_token_bytes(const mono_tokenizer *tok, int32_t id, size_t *len);
+/* The id of a vocabulary string or added token content, or -1. */
+int32_t mono_tokenizer_token_id(const mono_tokenizer *tok, const char *text, size_t len);
+/* 1 for special ("control") tokens such as <|im_end|>, else 0. */
+int mono_tokenizer_token_is_special(const mono_tokenizer *tok, int32_t id);
+/* 1 for added tokens (special or not), matched in text before splitting. */
+int mono_tokenizer_token_is_added(const mono_tokenizer *tok, int32_t id);
+/* Beginning/end-of-text and padding ids, or -1 when the files don't say. */
+int32_t mono_tokenizer_bos_id(const mono_tokenizer *tok);
+int32_t mono_tokenizer_eos_id(const mono_tokenizer *tok);
+int32_t mono_tokenizer_pad_id(const mono_tokenizer *tok);
 
 /* ------------------------------------------------------------------------
  * 2b. Training (byte-level BPE, src/tokenizer/train.c)

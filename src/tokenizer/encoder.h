@@ -1,0 +1,65 @@
+/*
+ * encoder.h -- the private state of a mono_encoder: scratch buffers and the
+ * piece cache that make encoding fast, kept out of mono_tokenizer so a
+ * loaded tokenizer stays read-only and shareable across threads.
+ */
+#ifndef MONO_TOKENIZER_ENCODER_H
+#define MONO_TOKENIZER_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokenizer/tokenizer.h"
+
+typedef struct mono_cache_slot {
+    uint64_t hash;          /* 0 = empty */
+    uint32_t key_off;       /* piece bytes in cache_keys */
+    uint32_t ids_off;       /* token ids in cache_ids */
+    uint16_t key_len, n_ids;
+} mono_cache_slot;
+
+typedef struct mono_added_match {
+    size_t start, stop;
+    int32_t id;
+} mono_added_match;
+
+struct mono_encoder {
+    const mono_tokenizer *tok;
+    /* output ids of the current call */
+    int32_t *ids;
+    size_t n_ids, cap_ids;
+    /* piece cache: piece bytes -> ids, cleared when full */
+    mono_cache_slot *cache;
+    uint32_t cache_mask;
+    size_t cache_used;
+    uint8_t *cache_keys;
+    size_t cache_keys_n;
+    int32_t *cache_ids;
+    size_t cache_ids_n;
+    /* BPE scratch */
+    int32_t *sym;
+    uint32_t *rank;
+    int32_t *merged;
+    int32_t *prev, *next;
+    size_t sym_cap;
+    void *heap;
+    size_t heap_cap;
+    /* normalized text, prefix-space piece, byte-level string (ignore_merges) */
+    uint8_t *norm;
+    size_t norm_len, norm_cap;
+    uint8_t *piece;
+    size_t piece_cap;
+    uint8_t *bl;
+    size_t bl_cap;
+    /* added-token matches, one list per level (raw text, normalized text) */
+    mono_added_match *matches[2];
+    size_t n_matches[2], cap_matches[2];
+};
+
+/* Appends the BPE tokens of one pre-token piece to enc->ids (bpe.c). */
+mono_status mono_bpe_piece(mono_encoder *enc, const uint8_t *p, size_t n, mono_error *err);
+/* Appends one id to enc->ids. */
+mono_status mono_encoder_push(mono_encoder *enc, int32_t id, mono_error *err);
+void mono_bpe_scratch_free(mono_encoder *enc);
+
+#endif
