@@ -9,7 +9,9 @@ APT_PACKAGES=(
   build-essential clang-14 libclang-rt-14-dev   # compilers, libFuzzer, sanitizers
   unicode-data                                  # Unicode tables for the tokenizer generator
   python3-dev python3-pytest python3-numpy      # Python module and tests
+  python3-setuptools python3-pip                # building/installing the Python module
   python3-torch libopenblas0-pthread            # training pipeline (CPU)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static  # NEON kernels: cross-built C tests under qemu
   bible-kjv diatheke sword-text-web python3.11-doc  # training corpus (public domain / PSF)
   python3-matplotlib                            # training loss curves
 )
