@@ -53,6 +53,7 @@ struct mono_model {
     mono_layer *layers;          /* [n_layer] */
     float *vectors;              /* one allocation behind every float32 vector */
     mono_tokenizer *tokenizer;   /* NULL when the file has none */
+    char tokenizer_note[256];    /* why tokenizer is NULL ("" when it is not) */
     long long n_params;
     size_t weight_bytes;
     int main_type;               /* the type holding most weight bytes */
@@ -65,4 +66,6 @@ mono_status mono_model_load_tokenizer(mono_model *m, mono_error *err);
 void mono_model_free_tokenizer(mono_model *m);
 /* End-of-generation ids (the file's eos ids, generation_config's, and the
  * tokenizer's end-of-turn specials such as <|im_end|>), deduplicated. */
+/* Why mono_model_tokenizer gives NULL ("" when it does not). */
+const char *mono_model_tokenizer_note(const mono_model *m);
 void mono_model_eos_ids(const mono_model *m, int ids[MONO_MAX_EOS], int *n);

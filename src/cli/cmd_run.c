@@ -1,0 +1,279 @@
+/*
+ * cmd_run.c -- `monologue run`: generate text (or ids) from a prompt.
+ *
+ *   monologue run -m MODEL -p "Once upon a time" -n 64
+ *   monologue run -m MODEL --chat --system "Be brief." -p "What is RoPE?"
+ *   monologue run -m MODEL --tokens 1,2,3 -n 8 --temp 0 --print-ids
+ *
+ * Text streams to stdout as it is generated (whole UTF-8 characters only);
+ * load time and prefill/decode speed go to stderr. Sampling defaults come
+ * from the model's generation_config, overridden by the flags. Generation
+ * stops at the model's end-of-generation tokens, after -n tokens, when the
+ * context is full, or on Ctrl-C.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/engine.h"
+#include "model/model.h"
+#include "monologue.h"
+
+/* Set by SIGINT; the text callback turns it into a cancel. (The one piece
+ * of process-wide state: a signal handler can reach nothing else.) */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct run_opts {
+    const char *model, *prompt, *tokens, *system;
+    long long n_predict, n_threads, n_ctx, top_k, seed;
+    double temp, top_p, min_p, repeat_penalty;
+    int has_temp, has_top_k, has_top_p, has_min_p, has_repeat_penalty, has_seed;
+    int chat, print_ids, kv_type, verbose;
+} run_opts;
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: monologue run [-m MODEL] (-p PROMPT | --tokens ID,ID,...) [options]\n"
+            "\n"
+            "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL ")\n"
+            "  -p, --prompt TEXT      the prompt\n"
+            "  --tokens IDS           the prompt as token ids (comma separated)\n"
+            "  -n, --n-predict N      tokens to generate at most (default 256; -1: until a stop token;\n"
+            "                         0: only evaluate the prompt)\n"
+            "  --temp T               temperature; 0 = greedy (default: the model's generation_config)\n"
+            "  --top-k K              keep the K most likely tokens (0 = off)\n"
+            "  --top-p P              nucleus sampling (1 = off)\n"
+            "  --min-p P              drop tokens below P x the top probability (0 = off)\n"
+            "  --repeat-penalty R     Hugging Face repetition penalty (1 = off)\n"
+            "  --seed S               random seed (default: from the clock)\n"
+            "  -t, --threads N        worker threads (default: all cores)\n"
+            "  -c, --ctx-size N       context length (default: the model's, at most 4096)\n"
+            "  --kv f32|f16           KV cache precision (default f32)\n"
+            "  --chat                 wrap the prompt in the model's chat template (ChatML)\n"
+            "  --system TEXT          system prompt for --chat (default: Qwen's)\n"
+            "  --print-ids            print the generated ids (space separated) instead of text\n"
+            "  -q, --quiet            no load/speed report on stderr\n");
+}
+
+#define NEED(v) do { if (!((v) = cli_flag_value("run", argc, argv, &i))) return 0; } while (0)
+
+static int parse_args(int argc, char **argv, run_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->n_predict = 256;
+    o->verbose = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); exit(0); }
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) NEED(o->model);
+        else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) NEED(o->prompt);
+        else if (!strcmp(a, "--tokens")) NEED(o->tokens);
+        else if (!strcmp(a, "--system")) NEED(o->system);
+        else if (!strcmp(a, "--chat")) o->chat = 1;
+        else if (!strcmp(a, "--print-ids")) o->print_ids = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->verbose = 0;
+        else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) {
+            NEED(v);
+            if (!cli_parse_int("run", a, v, -1, 1 << 24, &o->n_predict)) return 0;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            NEED(v);
+            if (!cli_parse_int("run", a, v, 1, 256, &o->n_threads)) return 0;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
+            NEED(v);
+            if (!cli_parse_int("run", a, v, 1, 1 << 24, &o->n_ctx)) return 0;
+        } else if (!strcmp(a, "--temp")) {
+            NEED(v);
+            if (!cli_parse_float("run", a, v, 0, 100, &o->temp)) return 0;
+            o->has_temp = 1;
+        } else if (!strcmp(a, "--top-k")) {
+            NEED(v);
+            if (!cli_parse_int("run", a, v, 0, 1 << 24, &o->top_k)) return 0;
+            o->has_top_k = 1;
+        } else if (!strcmp(a, "--top-p")) {
+            NEED(v);
+            if (!cli_parse_float("run", a, v, 0, 1, &o->top_p)) return 0;
+            o->has_top_p = 1;
+        } else if (!strcmp(a, "--min-p")) {
+            NEED(v);
+            if (!cli_parse_float("run", a, v, 0, 1, &o->min_p)) return 0;
+            o->has_min_p = 1;
+        } else if (!strcmp(a, "--repeat-penalty")) {
+            NEED(v);
+            if (!cli_parse_float("run", a, v, 1e-3, 100, &o->repeat_penalty)) return 0;
+            o->has_repeat_penalty = 1;
+        } else if (!strcmp(a, "--seed")) {
+            NEED(v);
+            if (!cli_parse_int("run", a, v, 0, INT64_MAX, &o->seed)) return 0;
+            o->has_seed = 1;
+        } else if (!strcmp(a, "--kv")) {
+            NEED(v);
+            if (!strcmp(v, "f32")) o->kv_type = MONO_KV_F32;
+            else if (!strcmp(v, "f16")) o->kv_type = MONO_KV_F16;
+            else { fprintf(stderr, "monologue run: bad value for --kv: '%s' (expected f32 or f16)\n", v); return 0; }
+        } else {
+            fprintf(stderr, "monologue run: unknown option '%s'\n", a);
+            usage(stderr);
+            return 0;
+        }
+    }
+    if (!o->prompt == !o->tokens) {
+        fprintf(stderr, "monologue run: give exactly one of -p PROMPT and --tokens IDS\n");
+        return 0;
+    }
+    if (o->system && !o->chat) {
+        fprintf(stderr, "monologue run: --system needs --chat\n");
+        return 0;
+    }
+    if (o->chat && o->tokens) {
+        fprintf(stderr, "monologue run: --chat formats a text prompt: use -p, not --tokens\n");
+        return 0;
+    }
+    return 1;
+}
+
+/* The prompt as ids: --tokens as given; -p encoded (in the chat template
+ * with --chat), special tokens written in the text recognised. */
+static int prompt_ids(const run_opts *o, const mono_model *model, int32_t **ids, int *n) {
+    const mono_tokenizer *tok = mono_model_tokenizer(model);
+    if (o->tokens) return cli_parse_tokens("run", o->tokens, ids, n);
+    if (!tok) {
+        fprintf(stderr, "monologue run: the model has no usable tokenizer (%s); give the prompt as --tokens IDS\n",
+                mono_model_tokenizer_note(model));
+        return 0;
+    }
+    mono_error err;
+    char *text = NULL;
+    size_t len = strlen(o->prompt);
+    const char *src = o->prompt;
+    if (o->chat) {
+        mono_chat_message msgs[2];
+        size_t k = 0;
+        if (o->system) msgs[k++] = (mono_chat_message){"system", o->system};
+        msgs[k++] = (mono_chat_message){"user", o->prompt};
+        if (mono_chat_format(MONO_CHAT_QWEN2, msgs, k, 1, &text, &len, &err) != MONO_OK) {
+            fprintf(stderr, "monologue run: %s\n", err.message);
+            return 0;
+        }
+        src = text;
+    }
+    int32_t *v = NULL;
+    size_t count = 0;
+    mono_status s = mono_tokenizer_encode(tok, src, len, 0, &v, &count, &err);
+    mono_free(text);
+    if (s != MONO_OK) {
+        fprintf(stderr, "monologue run: encoding the prompt: %s\n", err.message);
+        return 0;
+    }
+    if (count == 0 || count > INT32_MAX) {
+        mono_free(v);
+        fprintf(stderr, "monologue run: the prompt is empty\n");
+        return 0;
+    }
+    *ids = malloc(count * sizeof **ids);
+    if (!*ids) { mono_free(v); fprintf(stderr, "monologue run: out of memory\n"); return 0; }
+    memcpy(*ids, v, count * sizeof **ids);
+    mono_free(v);
+    *n = (int)count;
+    return 1;
+}
+
+static int on_text(const char *text, size_t len, void *user) {
+    const run_opts *o = user;
+    if (len && !o->print_ids) {
+        fwrite(text, 1, len, stdout);
+        fflush(stdout);
+    }
+    return interrupted != 0;
+}
+
+static mono_sampler_params sampler_params(const run_opts *o, const mono_model *m) {
+    mono_sampler_params sp = mono_sampler_params_from_model(m);
+    if (o->has_temp) sp.temperature = (float)o->temp;
+    if (o->has_top_k) sp.top_k = (int)o->top_k;
+    if (o->has_top_p) sp.top_p = (float)o->top_p;
+    if (o->has_min_p) sp.min_p = (float)o->min_p;
+    if (o->has_repeat_penalty) sp.repetition_penalty = (float)o->repeat_penalty;
+    sp.seed = o->has_seed ? (uint64_t)o->seed : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+    return sp;
+}
+
+int cmd_run(int argc, char **argv) {
+    run_opts o;
+    if (!parse_args(argc, argv, &o)) return 2;
+    int rc = 1;
+    mono_error err;
+    mono_context *ctx = NULL;
+    mono_sampler *smp = NULL;
+    int32_t *ids = NULL, *out = NULL;
+    size_t n_out = 0;
+    int n_ids = 0;
+    mono_model *m = cli_load_model("run", o.model, o.verbose);
+    if (!m) return 1;
+    const mono_tokenizer *tok = mono_model_tokenizer(m);
+    if (!prompt_ids(&o, m, &ids, &n_ids)) { rc = 2; goto done; }
+
+    mono_context_params cp = mono_context_params_default();
+    cp.n_ctx = (int)o.n_ctx;
+    cp.n_threads = (int)o.n_threads;
+    cp.kv_type = o.kv_type;
+    mono_sampler_params sp = sampler_params(&o, m);
+    if (mono_context_init(m, &cp, &ctx, &err) != MONO_OK || mono_sampler_init(&sp, &smp, &err) != MONO_OK) {
+        fprintf(stderr, "monologue run: %s\n", err.message);
+        goto done;
+    }
+    if (n_ids > mono_context_n_ctx(ctx)) {
+        fprintf(stderr, "monologue run: the prompt has %d tokens but the context holds %d (raise -c)\n", n_ids,
+                mono_context_n_ctx(ctx));
+        goto done;
+    }
+    if (o.n_predict == 0) { /* -n 0: evaluate the prompt only (e.g. to time prefill) */
+        if (mono_context_eval(ctx, ids, n_ids, 0, NULL, &err) != MONO_OK) {
+            fprintf(stderr, "monologue run: %s\n", err.message);
+            goto done;
+        }
+        mono_context_stats st;
+        mono_context_stats_get(ctx, &st);
+        if (o.verbose)
+            fprintf(stderr, "prefill: %d tokens, %.1f tokens/s\n", n_ids,
+                    st.prefill_seconds + st.decode_seconds > 0 ? n_ids / (st.prefill_seconds + st.decode_seconds) : 0.0);
+        rc = 0;
+        goto done;
+    }
+    mono_gen_params gp = mono_gen_params_default();
+    gp.max_tokens = (int)o.n_predict;
+    mono_gen_stats gs;
+    memset(&gs, 0, sizeof gs);
+    signal(SIGINT, on_sigint);
+    mono_status s = mono_generate(ctx, tok, smp, ids, (size_t)n_ids, &gp, on_text, &o, &gs, &out, &n_out, &err);
+    signal(SIGINT, SIG_DFL);
+    if (o.print_ids) {
+        for (size_t i = 0; i < n_out; i++) printf(i ? " %d" : "%d", (int)out[i]);
+        printf("\n");
+    } else if (n_out) {
+        printf("\n");
+    }
+    fflush(stdout);
+    if (s != MONO_OK && s != MONO_ERR_CANCELLED) {
+        fprintf(stderr, "monologue run: %s\n", err.message);
+        goto done;
+    }
+    if (o.verbose)
+        fprintf(stderr, "prefill: %d tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | stop: %s\n",
+                gs.n_prompt, gs.prefill_tok_s, gs.n_generated, gs.decode_tok_s, mono_stop_reason_name(gs.stop_reason));
+    rc = s == MONO_ERR_CANCELLED ? 130 : 0;
+done:
+    mono_free(out);
+    free(ids);
+    mono_sampler_free(smp);
+    mono_context_free(ctx);
+    mono_model_free(m);
+    return rc;
+}
