@@ -79,5 +79,8 @@ void mono_kernels_init(mono_kernels *k) {
     k->isa = "neon";
     mono_kernels_register_float_neon(k);
     mono_kernels_register_quant_neon(k);
+#elif defined(__wasm_simd128__)
+    k->isa = "wasm_simd128";
+    mono_kernels_register_float_wasm(k);
 #endif
 }

@@ -70,5 +70,8 @@ void mono_kernels_register_quant_avx512(mono_kernels *k);
 void mono_kernels_register_float_neon(mono_kernels *k);
 void mono_kernels_register_quant_neon(mono_kernels *k);
 #endif
+#if defined(__wasm_simd128__)
+void mono_kernels_register_float_wasm(mono_kernels *k);
+#endif
 
 #endif

@@ -197,6 +197,10 @@ static int isa_tables(mt_ctx *t, isa_table *out) {
     out[n].name = "neon";
     mono_kernels_register_float_portable(&out[n].k);
     mono_kernels_register_float_neon(&out[n++].k);
+#elif defined(__wasm_simd128__)
+    out[n].name = "wasm_simd128";
+    mono_kernels_register_float_portable(&out[n].k);
+    mono_kernels_register_float_wasm(&out[n++].k);
 #endif
     for (int i = 0; i < n; i++) out[i].k.isa = out[i].name;
     return n;

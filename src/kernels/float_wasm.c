@@ -1,0 +1,208 @@
+/*
+ * float_wasm.c -- f32/f16/bf16 weight kernels for WebAssembly SIMD128.
+ *
+ * Built only for wasm with -msimd128 (the wasm build adds this file; the
+ * native Makefile filters *_wasm.c out). SIMD128 has no fused multiply-add
+ * (relaxed SIMD is not accepted by V8 from clang 14) and no half-precision
+ * conversion, so:
+ *   - products are mul + add into four 4-lane accumulators;
+ *   - half weights are widened with integer ops: the exponent/mantissa are
+ *     shifted into place and rebiased, inf/nan get the larger rebias, and
+ *     subnormals are renormalised by a float subtraction, chosen per lane
+ *     with bitselect (exact for every input, like float_portable.c);
+ *   - bfloat16 weights are a zero-extend and a 16-bit shift.
+ * V8 tiers up hot code per function, so the kernels stay small functions
+ * called once per row (decode) or per row range (gemm).
+ *
+ * gemm uses a register tile of 4 weight rows x 4 tokens (16 accumulators;
+ * V8 on x86-64 has 16 xmm registers, so larger tiles spill).
+ */
+#include <string.h>
+#include <wasm_simd128.h>
+
+#include "kernels/kernels.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE size_t elem_bytes(int type) { return type == MONO_TYPE_F32 ? 4 : 2; }
+
+/* four halves (in the low 16 bits of each u32 lane) to f32 */
+static ALWAYS_INLINE v128_t half4_to_f32(v128_t h) {
+    const v128_t shifted_exp = wasm_i32x4_splat(0x7C00 << 13);
+    v128_t o = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7FFF)), 13);
+    v128_t exp = wasm_v128_and(o, shifted_exp);
+    o = wasm_i32x4_add(o, wasm_i32x4_splat((127 - 15) << 23));
+    v128_t special = wasm_i32x4_eq(exp, shifted_exp);
+    o = wasm_i32x4_add(o, wasm_v128_and(special, wasm_i32x4_splat((128 - 16) << 23)));
+    v128_t sub = wasm_f32x4_sub(wasm_i32x4_add(o, wasm_i32x4_splat(1 << 23)), wasm_f32x4_splat(6.103515625e-05f));
+    o = wasm_v128_bitselect(sub, o, wasm_i32x4_eq(exp, wasm_i32x4_splat(0)));
+    v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+    return wasm_v128_or(o, sign);
+}
+
+/* 4 weights at p widened to f32 */
+static ALWAYS_INLINE v128_t load_w4(int type, const char *p) {
+    if (type == MONO_TYPE_F32) return wasm_v128_load(p);
+    v128_t h = wasm_u32x4_load16x4(p);
+    if (type == MONO_TYPE_F16) return half4_to_f32(h);
+    return wasm_i32x4_shl(h, 16);
+}
+
+/* 8 weights at p widened to two f32 vectors */
+static ALWAYS_INLINE void load_w8(int type, const char *p, v128_t *lo, v128_t *hi) {
+    if (type == MONO_TYPE_F32) {
+        *lo = wasm_v128_load(p);
+        *hi = wasm_v128_load(p + 16);
+        return;
+    }
+    v128_t h = wasm_v128_load(p);
+    v128_t l32 = wasm_u32x4_extend_low_u16x8(h), h32 = wasm_u32x4_extend_high_u16x8(h);
+    if (type == MONO_TYPE_F16) {
+        *lo = half4_to_f32(l32);
+        *hi = half4_to_f32(h32);
+    } else {
+        *lo = wasm_i32x4_shl(l32, 16);
+        *hi = wasm_i32x4_shl(h32, 16);
+    }
+}
+
+/* the first m < 4 weights / activations at p, zeros after */
+static ALWAYS_INLINE v128_t load_w_tail(int type, const char *p, int64_t m) {
+    char tmp[16] = {0};
+    memcpy(tmp, p, (size_t)m * elem_bytes(type));
+    return load_w4(type, tmp);
+}
+
+static ALWAYS_INLINE v128_t load_x_tail(const float *p, int64_t m) {
+    float tmp[4] = {0};
+    memcpy(tmp, p, (size_t)m * sizeof(float));
+    return wasm_v128_load(tmp);
+}
+
+static ALWAYS_INLINE float hsum(v128_t v) {
+    return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 2)) +
+           (wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 3));
+}
+
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+
+static ALWAYS_INLINE void vec_dot_any(int type, int64_t n, float *out, const void *w, const void *x) {
+    const char *wp = w;
+    const float *xp = x;
+    const size_t es = elem_bytes(type);
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v128_t w0, w1, w2, w3;
+        load_w8(type, wp + (size_t)i * es, &w0, &w1);
+        load_w8(type, wp + (size_t)(i + 8) * es, &w2, &w3);
+        a0 = MADD(a0, w0, wasm_v128_load(xp + i));
+        a1 = MADD(a1, w1, wasm_v128_load(xp + i + 4));
+        a2 = MADD(a2, w2, wasm_v128_load(xp + i + 8));
+        a3 = MADD(a3, w3, wasm_v128_load(xp + i + 12));
+    }
+    for (; i + 4 <= n; i += 4) a0 = MADD(a0, load_w4(type, wp + (size_t)i * es), wasm_v128_load(xp + i));
+    if (i < n) a1 = MADD(a1, load_w_tail(type, wp + (size_t)i * es, n - i), load_x_tail(xp + i, n - i));
+    *out = hsum(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)));
+}
+
+static void vec_dot_f32(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_F32, n, out, w, x); }
+static void vec_dot_f16(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_F16, n, out, w, x); }
+static void vec_dot_bf16(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_BF16, n, out, w, x); }
+
+#define TILE_R 4
+#define TILE_T 4
+
+static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w, size_t wrb, const char *x, size_t xrb,
+                               float *out, size_t os) {
+    const size_t es = elem_bytes(type);
+    v128_t acc[TILE_R][TILE_T], wv[TILE_R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) acc[r][t] = wasm_f32x4_splat(0);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) wv[r] = load_w4(type, w + (size_t)r * wrb + (size_t)i * es);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            v128_t xv = wasm_v128_load((const float *)(x + (size_t)t * xrb) + i);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) acc[r][t] = MADD(acc[r][t], wv[r], xv);
+        }
+    }
+    if (i < n) {
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) wv[r] = load_w_tail(type, w + (size_t)r * wrb + (size_t)i * es, n - i);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            v128_t xv = load_x_tail((const float *)(x + (size_t)t * xrb) + i, n - i);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) acc[r][t] = MADD(acc[r][t], wv[r], xv);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) out[(size_t)t * os + (size_t)r] = hsum(acc[r][t]);
+}
+
+/* Activation bytes a token block may occupy so it stays in L2. */
+#define X_BLOCK_BYTES (256 * 1024)
+
+static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
+                                   size_t xrb, int64_t n_tok, float *out, size_t os) {
+    const char *wp = w, *xp = x;
+    int64_t tb = (int64_t)(X_BLOCK_BYTES / ((size_t)n * 4 + 1));
+    tb = tb < TILE_T ? TILE_T : tb - tb % TILE_T;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
+        int64_t t_end = n_tok - t0 < tb ? n_tok : t0 + tb;
+        for (int64_t r = r0; r < r1; r += TILE_R) {
+            int full_r = r1 - r >= TILE_R;
+            const char *wr = wp + (size_t)r * wrb;
+            int64_t t = t0;
+            for (; t + TILE_T <= t_end; t += TILE_T) {
+                const char *xt = xp + (size_t)t * xrb;
+                float *o = out + (size_t)t * os + (size_t)r;
+                if (full_r) {
+                    tile(type, TILE_R, TILE_T, n, wr, wrb, xt, xrb, o, os);
+                } else {
+                    for (int64_t rr = 0; rr < r1 - r; rr++)
+                        tile(type, 1, TILE_T, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
+                }
+            }
+            for (; t < t_end; t++) {
+                const char *xt = xp + (size_t)t * xrb;
+                float *o = out + (size_t)t * os + (size_t)r;
+                if (full_r) {
+                    tile(type, TILE_R, 1, n, wr, wrb, xt, xrb, o, os);
+                } else {
+                    for (int64_t rr = 0; rr < r1 - r; rr++) tile(type, 1, 1, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
+                }
+            }
+        }
+    }
+}
+
+static void gemm_f32(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                     int64_t n_tok, float *out, size_t os) {
+    gemm_any(MONO_TYPE_F32, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+}
+static void gemm_f16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                     int64_t n_tok, float *out, size_t os) {
+    gemm_any(MONO_TYPE_F16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+}
+static void gemm_bf16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                      int64_t n_tok, float *out, size_t os) {
+    gemm_any(MONO_TYPE_BF16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+}
+
+void mono_kernels_register_float_wasm(mono_kernels *k) {
+    k->vec_dot[MONO_TYPE_F32] = vec_dot_f32;
+    k->vec_dot[MONO_TYPE_F16] = vec_dot_f16;
+    k->vec_dot[MONO_TYPE_BF16] = vec_dot_bf16;
+    k->gemm[MONO_TYPE_F32] = gemm_f32;
+    k->gemm[MONO_TYPE_F16] = gemm_f16;
+    k->gemm[MONO_TYPE_BF16] = gemm_bf16;
+}
