@@ -1,0 +1,139 @@
+// llama_crosscheck.test.js -- Monologue's forward pass against llama.cpp's
+// (v0.5.0 through npm node-llama-cpp 3.22.1, CPU) on the same GGUF file.
+//
+// The file is written at test time by make_tiny_qwen2_gguf.c with the
+// project's own GGUF writer: a tiny Qwen2 (2 layers, hidden 64, random F32
+// weights) carrying the full Qwen2.5 vocabulary (151936 embedding rows,
+// tokens/merges/types in tokenizer.ggml.*), so llama.cpp loads it as it loads
+// a real Qwen2.5 file. Checks, with llama.cpp's KV cache in F32 and flash
+// attention off:
+//   - both tokenizers give the same ids for a plain English prompt;
+//   - `monologue eval` logits for every position agree with llama.cpp's to
+//     1e-3 of the largest |logit|, with the same argmax everywhere;
+//   - greedy continuations (`monologue run --temp 0 --print-ids` against
+//     argmax of llama.cpp's logits, token by token) are identical.
+//
+// Env: MONO_BIN (default build/monologue), MONO_SHARED (default ../shared).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PEERS = path.join(ROOT, 'tools', 'peers', 'node_modules');
+const BIN = process.env.MONO_BIN || path.join(ROOT, 'build', 'monologue');
+const SHARED = process.env.MONO_SHARED || path.resolve(ROOT, '..', 'shared');
+const TOKENIZER = path.join(SHARED, 'tokenizers', 'qwen2.5', 'tokenizer.json');
+const OUT = path.join(ROOT, 'build', 'crosscheck');
+const N_VOCAB = 151936;
+const TOL = 1e-3;
+const N_GREEDY = 8;
+
+let failures = 0;
+function check(ok, msg) {
+  console.log((ok ? 'ok   ' : 'FAIL ') + msg);
+  if (!ok) failures++;
+}
+
+function buildModel() {
+  fs.mkdirSync(OUT, { recursive: true });
+  const tool = path.join(OUT, 'make_tiny_qwen2_gguf');
+  execFileSync('cc', ['-std=c11', '-O2', '-Iinclude', '-Isrc', path.join('tests', 'node', 'make_tiny_qwen2_gguf.c'),
+    path.join('build', 'libmonologue.a'), '-lm', '-pthread', '-o', tool], { cwd: ROOT, stdio: 'inherit' });
+  const gguf = path.join(OUT, 'tiny-qwen2.gguf');
+  execFileSync(tool, [TOKENIZER, gguf, '1234'], { stdio: 'inherit' });
+  return gguf;
+}
+
+function monoEval(gguf, ids) {
+  const file = path.join(OUT, 'mono_logits.bin');
+  execFileSync(BIN, ['eval', '-m', gguf, '--tokens', ids.join(','), '--logits-out', file, '-t', '2'],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  const buf = fs.readFileSync(file);
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+}
+
+function argmax(a, off, n) {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[off + i] > a[off + best]) best = i;
+  return best;
+}
+
+function mapToRow(map) {
+  const row = new Float32Array(N_VOCAB).fill(NaN);
+  for (const [tok, v] of map) row[tok] = v;
+  return row;
+}
+
+async function main() {
+  const gguf = buildModel();
+  const { getLlama } = await import(path.join(PEERS, 'node-llama-cpp', 'dist', 'index.js'));
+  const llama = await getLlama({ gpu: false, build: 'never', usePrebuiltBinaries: true, skipDownload: true,
+    logLevel: 'error' });
+  const model = await llama.loadModel({ modelPath: gguf, gpuLayers: 0 });
+  const context = await model.createContext({
+    contextSize: 128, batchSize: 128, threads: 2, flashAttention: false,
+    experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32',
+  });
+
+  // 1. the same ids for an ordinary prompt
+  const text = 'The quick brown fox jumps over the lazy dog, and 12 geese watch it.';
+  const monoIds = JSON.parse(execFileSync(BIN, ['tokenize', '-t', gguf], { input: text }).toString());
+  const llamaIds = Array.from(model.tokenize(text));
+  check(JSON.stringify(monoIds) === JSON.stringify(llamaIds),
+    `tokenizers agree on ${monoIds.length} ids (${monoIds.slice(0, 6).join(',')}...)`);
+
+  // 2. logits at every position: the prompt, special tokens, rare ids
+  const ids = monoIds.concat([151644, 872, 198, 151645, 151643, 150000, 99999, 5]);
+  const mine = monoEval(gguf, ids);
+  check(mine.length === ids.length * N_VOCAB, `monologue eval wrote ${ids.length} x ${N_VOCAB} logits`);
+  const seq = context.getSequence();
+  const res = await seq.controlledEvaluate(ids.map((t) => [t, { generateNext: { logits: true } }]));
+  let scale = 0, worst = 0, argmaxBad = 0, missing = 0;
+  const theirs = [];
+  for (let p = 0; p < ids.length; p++) {
+    const row = res[p] && res[p].next && res[p].next.logits ? mapToRow(res[p].next.logits) : null;
+    if (!row) { missing++; theirs.push(null); continue; }
+    theirs.push(row);
+    for (let i = 0; i < N_VOCAB; i++) scale = Math.max(scale, Math.abs(row[i]));
+  }
+  check(missing === 0, `llama.cpp returned logits for every position (${missing} missing)`);
+  for (let p = 0; p < ids.length; p++) {
+    const row = theirs[p];
+    if (!row) continue;
+    const off = p * N_VOCAB;
+    for (let i = 0; i < N_VOCAB; i++) {
+      const d = Math.abs(mine[off + i] - row[i]);
+      if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+    }
+    if (argmax(mine, off, N_VOCAB) !== argmax(row, 0, N_VOCAB)) argmaxBad++;
+  }
+  check(worst / scale <= TOL, `logits agree: max |diff| ${worst.toExponential(3)} = ${(worst / scale).toExponential(3)}` +
+    ` of max |logit| ${scale.toFixed(3)} over ${ids.length} positions (bound ${TOL})`);
+  check(argmaxBad === 0, `argmax equal at every position (${argmaxBad} differ)`);
+
+  // 3. greedy continuation of the prompt, token for token
+  const prompt = monoIds;
+  const monoGen = execFileSync(BIN, ['run', '-m', gguf, '--tokens', prompt.join(','), '-n', String(N_GREEDY),
+    '--temp', '0', '--print-ids', '-q', '-t', '2']).toString().trim().split(/\s+/).filter(Boolean).map(Number);
+  await seq.clearHistory();
+  let out = await seq.controlledEvaluate(prompt.map((t, i) => (i === prompt.length - 1 ? [t, { generateNext: { logits: true } }] : t)));
+  const llamaGen = [];
+  for (let step = 0; step < N_GREEDY; step++) {
+    const row = mapToRow(out[out.length - 1].next.logits);
+    const next = argmax(row, 0, N_VOCAB);
+    if (next === 151643 || next === 151645) break; // the model's stop tokens (run stops there too)
+    llamaGen.push(next);
+    out = await seq.controlledEvaluate([[next, { generateNext: { logits: true } }]]);
+  }
+  check(JSON.stringify(monoGen) === JSON.stringify(llamaGen),
+    `greedy continuation identical: ${monoGen.join(' ')} | llama.cpp: ${llamaGen.join(' ')}`);
+
+  await context.dispose();
+  await model.dispose();
+  await llama.dispose();
+  console.log(failures ? `llama_crosscheck: ${failures} FAILED` : 'llama_crosscheck: all passed');
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((e) => { console.log('FAIL ' + (e && e.stack || e)); process.exit(1); });
