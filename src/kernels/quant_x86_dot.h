@@ -19,6 +19,10 @@
 
 #define QX_QK MONO_QK
 #define QX_QK_K MONO_QK_K
+/* -O2 does not unroll: short fixed loops over accumulator arrays must be, or
+ * the accumulators live on the stack */
+#define QX_UNROLL _Pragma("GCC unroll 8")
+#define QX_INLINE static inline __attribute__((always_inline))
 
 static inline float qx_h2f(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -192,36 +196,39 @@ static inline int qx_mins_dot(const uint32_t mn[2], const int16_t *bsums) {
     return qx_hsum_epi32(p);
 }
 
+/* Q4_K: one u8 x i8 dot per 32 weights (a sub-block), converted to float and
+ * scaled by d*sc[j] there, so no 16-bit scale shuffles are needed; the min
+ * term comes from the activation's bsums. */
 static void qx_vec_dot_q4_K(int64_t n, float *out, const void *w, const void *x) {
     const mono_block_q4_K *a = w;
     const mono_block_q8_K *b = x;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps();
+    /* one accumulator per 64-weight step: a single fmadd chain would bound the loop by its latency */
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     float macc = 0;
     for (int64_t i = 0; i < n / QX_QK_K; i++) {
         uint32_t sc[2], mn[2];
         mono_q4k_scales_u32(a[i].scales, sc, mn);
         const float dx = b[i].d;
         macc += dx * qx_h2f(a[i].dmin) * (float)qx_mins_dot(mn, b[i].bsums);
-        __m128i sc8 = _mm_set_epi32(0, 0, (int)sc[1], (int)sc[0]);
-        __m256i sc16 = _mm256_cvtepu8_epi16(sc8);
-        __m256i isum = _mm256_setzero_si256();
+        /* d*sc[j] as 8 floats */
+        __m256 dsc = _mm256_mul_ps(_mm256_set1_ps(dx * qx_h2f(a[i].d)),
+                                   _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)sc[1], (int)sc[0]))));
         const uint8_t *q = a[i].qs;
         const int8_t *y = b[i].qs;
+        QX_UNROLL
         for (int j = 0; j < 4; j++, q += 32, y += 64) {
             __m256i qb = _mm256_loadu_si256((const __m256i *)q);
             __m256i lo = _mm256_and_si256(qb, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qb, 4), m4);
-            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)y));
-            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
-            __m256i s = _mm256_permutevar8x32_epi32(sc16, _mm256_set1_epi32(j)); /* scales 2j, 2j+1 */
-            __m256i slo = _mm256_shuffle_epi32(_mm256_shufflelo_epi16(s, 0), 0); /* i16 scale 2j everywhere */
-            __m256i shi = _mm256_shuffle_epi32(_mm256_shufflelo_epi16(s, 0x55), 0);
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(plo, slo));
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(phi, shi));
+            __m256i plo = qx_dot_u8i8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)y));
+            __m256i phi = qx_dot_u8i8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
+            __m256 slo = _mm256_permutevar8x32_ps(dsc, _mm256_set1_epi32(2 * j));
+            __m256 shi = _mm256_permutevar8x32_ps(dsc, _mm256_set1_epi32(2 * j + 1));
+            acc[j] = _mm256_fmadd_ps(slo, _mm256_cvtepi32_ps(plo), acc[j]);
+            acc[j] = _mm256_fmadd_ps(shi, _mm256_cvtepi32_ps(phi), acc[j]);
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * qx_h2f(a[i].d)), _mm256_cvtepi32_ps(isum), acc);
     }
-    *out = qx_hsum_ps(acc) - macc;
+    *out = qx_hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) - macc;
 }
 
 static void qx_vec_dot_q5_K(int64_t n, float *out, const void *w, const void *x) {
@@ -240,6 +247,7 @@ static void qx_vec_dot_q5_K(int64_t n, float *out, const void *w, const void *x)
         __m256i isum = _mm256_setzero_si256();
         const uint8_t *q = a[i].qs;
         const int8_t *y = b[i].qs;
+        QX_UNROLL
         for (int j = 0; j < 4; j++, q += 32, y += 64) {
             __m256i qb = _mm256_loadu_si256((const __m256i *)q);
             __m256i hlo = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4);
@@ -269,6 +277,7 @@ static void qx_vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x)
         /* the -32 offset: 32 * sum_j sc[j] * bsums[j] */
         int off = 32 * qx_hsum_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)b[i].bsums)));
         __m256i isum = _mm256_setzero_si256();
+        QX_UNROLL
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = a[i].ql + 64 * half, *qhp = a[i].qh + 32 * half;
             const int8_t *y = b[i].qs + 128 * half;
@@ -283,6 +292,7 @@ static void qx_vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x)
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
             v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
+            QX_UNROLL
             for (int k = 0; k < 4; k++) {
                 __m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)(y + 32 * k)));
                 isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, qx_scale_pair(sc16, 4 * half + k)));

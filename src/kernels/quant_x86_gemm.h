@@ -150,14 +150,15 @@ static void qx_unpack_k(int type, const void *row, int64_t nsb, qx_ksb *out) {
 
 /* Up to 4 tokens against one unpacked legacy row. Activation blocks are
  * Q8_0 (qs at +2, 34 bytes) or Q8_1 (s at +2, qs at +4, 36 bytes). */
-static void qx_legacy_tokens(int64_t nb, const int8_t *q, const float *dw, const float *mw, int has_min,
-                             const uint8_t *const *y, int nt, size_t yb, float *res) {
+QX_INLINE void qx_legacy_tokens(int64_t nb, const int8_t *q, const float *dw, const float *mw, int has_min,
+                                const uint8_t *const *y, int nt, size_t yb, float *res) {
     const size_t qoff = has_min ? 4 : 2;
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     float macc[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < nb; i++) {
         __m256i w = _mm256_loadu_si256((const __m256i *)(q + 32 * i));
         __m256i aw = _mm256_sign_epi8(w, w);
+        QX_UNROLL
         for (int t = 0; t < nt; t++) {
             const uint8_t *blk = y[t] + (size_t)i * yb;
             uint16_t dh;
@@ -175,23 +176,27 @@ static void qx_legacy_tokens(int64_t nb, const int8_t *q, const float *dw, const
     for (int t = 0; t < nt; t++) res[t] = qx_hsum_ps(acc[t]) + macc[t];
 }
 
-static void qx_k_tokens(int64_t nsb, const qx_ksb *w, int has_min, const uint8_t *const *y, int nt, float *res) {
+QX_INLINE void qx_k_tokens(int64_t nsb, const qx_ksb *w, int has_min, const uint8_t *const *y, int nt, float *res) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     float macc[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < nsb; i++) {
         __m256i isum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
         const mono_block_q8_K *yb[4];
+        QX_UNROLL
         for (int t = 0; t < nt; t++) yb[t] = (const mono_block_q8_K *)y[t] + i;
+        QX_UNROLL
         for (int c = 0; c < 8; c++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].q + 32 * c));
             __m256i aq = _mm256_sign_epi8(q, q);
             __m256i sv = _mm256_loadu_si256((const __m256i *)w[i].sv[c]);
+            QX_UNROLL
             for (int t = 0; t < nt; t++) {
                 __m256i s = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(yb[t]->qs + 32 * c)), q);
                 isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(aq, s), sv));
             }
         }
         __m256i mn = _mm256_loadu_si256((const __m256i *)w[i].mn);
+        QX_UNROLL
         for (int t = 0; t < nt; t++) {
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(yb[t]->d * w[i].d), _mm256_cvtepi32_ps(isum[t]), acc[t]);
             if (has_min) {
@@ -229,8 +234,16 @@ static void qx_gemm_any(int type, mono_vec_dot_fn dot, int64_t n, const void *w,
             const uint8_t *yp[4];
             float res[4];
             for (int t = 0; t < nt; t++) yp[t] = (const uint8_t *)x + (size_t)(t0 + t) * x_row_bytes;
-            if (is_k) qx_k_tokens(n / QX_QK_K, buf.k, has_min, yp, nt, res);
-            else qx_legacy_tokens(n / QX_QK, buf.leg.q, buf.leg.d, buf.leg.m, has_min, yp, nt, yb, res);
+            /* literal token counts let the compiler keep the accumulators in registers */
+            if (is_k) {
+                if (nt == 4) qx_k_tokens(n / QX_QK_K, buf.k, has_min, yp, 4, res);
+                else for (int t = 0; t < nt; t++) qx_k_tokens(n / QX_QK_K, buf.k, has_min, yp + t, 1, res + t);
+            } else {
+                if (nt == 4) qx_legacy_tokens(n / QX_QK, buf.leg.q, buf.leg.d, buf.leg.m, has_min, yp, 4, yb, res);
+                else
+                    for (int t = 0; t < nt; t++)
+                        qx_legacy_tokens(n / QX_QK, buf.leg.q, buf.leg.d, buf.leg.m, has_min, yp + t, 1, yb, res + t);
+            }
             for (int t = 0; t < nt; t++) out[(size_t)(t0 + t) * out_stride + (size_t)r] = res[t];
         }
     }
