@@ -1,19 +1,22 @@
 // llama_crosscheck.test.js -- Monologue's forward pass against llama.cpp's
 // (v0.5.0 through npm node-llama-cpp 3.22.1, CPU) on the same GGUF file.
 //
-// The file is written at test time by make_tiny_qwen2_gguf.c with the
-// project's own GGUF writer: a tiny Qwen2 (2 layers, hidden 64, random F32
+// The files are written at test time by make_tiny_qwen2_gguf.c with the
+// project's own GGUF writer: a tiny Qwen2 (2 layers, hidden 64, random
 // weights) carrying the full Qwen2.5 vocabulary (151936 embedding rows,
 // tokens/merges/types in tokenizer.ggml.*), so llama.cpp loads it as it loads
-// a real Qwen2.5 file. Checks, with llama.cpp's KV cache in F32 and flash
-// attention off:
+// a real Qwen2.5 file; once with F32 weights, then with the weights (the
+// embeddings included) in F16, Q8_0, Q4_0, and at hidden 256 in Q4_K and Q6_K,
+// the quantized types' dot products run through the kernel table on both
+// sides. Checks, with llama.cpp's KV cache in F32 and flash attention off:
 //   - both tokenizers give the same ids for a plain English prompt;
 //   - `monologue eval` logits for every position agree with llama.cpp's to
 //     1e-3 of the largest |logit|, with the same argmax everywhere;
 //   - greedy continuations (`monologue run --temp 0 --print-ids` against
 //     argmax of llama.cpp's logits, token by token) are identical.
 //
-// Env: MONO_BIN (default build/monologue), MONO_SHARED (default ../shared).
+// Env: MONO_BIN (default build/monologue), MONO_SHARED (default ../shared),
+// MONO_LIB (default build/libmonologue.a, linked into the GGUF tool).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -35,13 +38,25 @@ function check(ok, msg) {
   if (!ok) failures++;
 }
 
-function buildModel() {
+const CONFIGS = [
+  // llama.cpp rounds activations to f16 before an f16 dot product (ggml's
+  // vec_dot_type for F16); Monologue keeps them f32 (closer to Hugging Face),
+  // so f16 weights differ by that rounding: ~8e-4 here, bound 5e-3.
+  { type: 'f32', hidden: 64 }, { type: 'f16', hidden: 64, tol: 5e-3 }, { type: 'q8_0', hidden: 64 },
+  { type: 'q4_0', hidden: 64 }, { type: 'q4_K', hidden: 256 }, { type: 'q6_K', hidden: 256 },
+];
+
+function buildTool() {
   fs.mkdirSync(OUT, { recursive: true });
   const tool = path.join(OUT, 'make_tiny_qwen2_gguf');
   execFileSync('cc', ['-std=c11', '-O2', '-Iinclude', '-Isrc', path.join('tests', 'node', 'make_tiny_qwen2_gguf.c'),
-    path.join('build', 'libmonologue.a'), '-lm', '-pthread', '-o', tool], { cwd: ROOT, stdio: 'inherit' });
-  const gguf = path.join(OUT, 'tiny-qwen2.gguf');
-  execFileSync(tool, [TOKENIZER, gguf, '1234'], { stdio: 'inherit' });
+    process.env.MONO_LIB || path.join('build', 'libmonologue.a'), '-lm', '-pthread', '-o', tool], { cwd: ROOT, stdio: 'inherit' });
+  return tool;
+}
+
+function buildModel(tool, cfg) {
+  const gguf = path.join(OUT, `tiny-qwen2-${cfg.type}.gguf`);
+  execFileSync(tool, [TOKENIZER, gguf, '1234', cfg.type, String(cfg.hidden)], { stdio: 'inherit' });
   return gguf;
 }
 
@@ -65,11 +80,9 @@ function mapToRow(map) {
   return row;
 }
 
-async function main() {
-  const gguf = buildModel();
-  const { getLlama } = await import(path.join(PEERS, 'node-llama-cpp', 'dist', 'index.js'));
-  const llama = await getLlama({ gpu: false, build: 'never', usePrebuiltBinaries: true, skipDownload: true,
-    logLevel: 'error' });
+async function crosscheck(llama, tool, cfg, first) {
+  const tag = `[${cfg.type}, hidden ${cfg.hidden}]`;
+  const gguf = buildModel(tool, cfg);
   const model = await llama.loadModel({ modelPath: gguf, gpuLayers: 0 });
   const context = await model.createContext({
     contextSize: 128, batchSize: 128, threads: 2, flashAttention: false,
@@ -79,14 +92,16 @@ async function main() {
   // 1. the same ids for an ordinary prompt
   const text = 'The quick brown fox jumps over the lazy dog, and 12 geese watch it.';
   const monoIds = JSON.parse(execFileSync(BIN, ['tokenize', '-t', gguf], { input: text }).toString());
-  const llamaIds = Array.from(model.tokenize(text));
-  check(JSON.stringify(monoIds) === JSON.stringify(llamaIds),
-    `tokenizers agree on ${monoIds.length} ids (${monoIds.slice(0, 6).join(',')}...)`);
+  if (first) {
+    const llamaIds = Array.from(model.tokenize(text));
+    check(JSON.stringify(monoIds) === JSON.stringify(llamaIds),
+      `tokenizers agree on ${monoIds.length} ids (${monoIds.slice(0, 6).join(',')}...)`);
+  }
 
   // 2. logits at every position: the prompt, special tokens, rare ids
   const ids = monoIds.concat([151644, 872, 198, 151645, 151643, 150000, 99999, 5]);
   const mine = monoEval(gguf, ids);
-  check(mine.length === ids.length * N_VOCAB, `monologue eval wrote ${ids.length} x ${N_VOCAB} logits`);
+  check(mine.length === ids.length * N_VOCAB, `${tag} monologue eval wrote ${ids.length} x ${N_VOCAB} logits`);
   const seq = context.getSequence();
   const res = await seq.controlledEvaluate(ids.map((t) => [t, { generateNext: { logits: true } }]));
   let scale = 0, worst = 0, argmaxBad = 0, missing = 0;
@@ -97,7 +112,7 @@ async function main() {
     theirs.push(row);
     for (let i = 0; i < N_VOCAB; i++) scale = Math.max(scale, Math.abs(row[i]));
   }
-  check(missing === 0, `llama.cpp returned logits for every position (${missing} missing)`);
+  check(missing === 0, `${tag} llama.cpp returned logits for every position (${missing} missing)`);
   for (let p = 0; p < ids.length; p++) {
     const row = theirs[p];
     if (!row) continue;
@@ -108,9 +123,10 @@ async function main() {
     }
     if (argmax(mine, off, N_VOCAB) !== argmax(row, 0, N_VOCAB)) argmaxBad++;
   }
-  check(worst / scale <= TOL, `logits agree: max |diff| ${worst.toExponential(3)} = ${(worst / scale).toExponential(3)}` +
-    ` of max |logit| ${scale.toFixed(3)} over ${ids.length} positions (bound ${TOL})`);
-  check(argmaxBad === 0, `argmax equal at every position (${argmaxBad} differ)`);
+  const tol = cfg.tol || TOL;
+  check(worst / scale <= tol, `${tag} logits agree: max |diff| ${worst.toExponential(3)} = ${(worst / scale).toExponential(3)}` +
+    ` of max |logit| ${scale.toFixed(3)} over ${ids.length} positions (bound ${tol})`);
+  check(argmaxBad === 0, `${tag} argmax equal at every position (${argmaxBad} differ)`);
 
   // 3. greedy continuation of the prompt, token for token
   const prompt = monoIds;
@@ -127,10 +143,18 @@ async function main() {
     out = await seq.controlledEvaluate([[next, { generateNext: { logits: true } }]]);
   }
   check(JSON.stringify(monoGen) === JSON.stringify(llamaGen),
-    `greedy continuation identical: ${monoGen.join(' ')} | llama.cpp: ${llamaGen.join(' ')}`);
-
+    `${tag} greedy continuation identical: ${monoGen.join(' ')} | llama.cpp: ${llamaGen.join(' ')}`);
   await context.dispose();
   await model.dispose();
+  fs.unlinkSync(gguf);
+}
+
+async function main() {
+  const tool = buildTool();
+  const { getLlama } = await import(path.join(PEERS, 'node-llama-cpp', 'dist', 'index.js'));
+  const llama = await getLlama({ gpu: false, build: 'never', usePrebuiltBinaries: true, skipDownload: true,
+    logLevel: 'error' });
+  for (let i = 0; i < CONFIGS.length; i++) await crosscheck(llama, tool, CONFIGS[i], i === 0);
   await llama.dispose();
   console.log(failures ? `llama_crosscheck: ${failures} FAILED` : 'llama_crosscheck: all passed');
   process.exit(failures ? 1 : 0);

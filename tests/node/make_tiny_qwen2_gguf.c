@@ -1,12 +1,18 @@
 /*
- * make_tiny_qwen2_gguf.c -- writes a tiny Qwen2 GGUF (random F32 weights,
- * 2 layers, hidden 64) that carries the FULL Qwen2.5 vocabulary from a
+ * make_tiny_qwen2_gguf.c -- writes a tiny Qwen2 GGUF (random weights, 2
+ * layers, hidden 64 by default, F32 or any type the project can quantize
+ * to) that carries the FULL Qwen2.5 vocabulary from a
  * tokenizer.json (tokens, merges, token types in tokenizer.ggml.*), with the
  * project's own GGUF writer. llama.cpp loads it as it loads a real Qwen2.5
  * file, so llama_crosscheck.test.js can compare the two engines' logits.
  *
  *   cc -Iinclude -Isrc tests/node/make_tiny_qwen2_gguf.c build/libmonologue.a -lm -pthread -o build/make_tiny_qwen2_gguf
- *   build/make_tiny_qwen2_gguf ../shared/tokenizers/qwen2.5/tokenizer.json build/tiny-qwen2.gguf [seed]
+ *   build/make_tiny_qwen2_gguf ../shared/tokenizers/qwen2.5/tokenizer.json build/tiny-qwen2.gguf [SEED [TYPE [HIDDEN]]]
+ *
+ * TYPE ("f32", "f16", "q8_0", "q4_K", ... as llama.cpp names them) applies
+ * to every matrix, the embeddings included; norms and biases stay F32.
+ * HIDDEN must suit the type's block size (256 for K-quants); the
+ * feed-forward size is 2.5 x HIDDEN rounded up to a multiple of 256.
  *
  * A test tool: it prints and exits.
  */
@@ -19,7 +25,10 @@
 #include "formats/gguf_write.h"
 #include "kernels/types.h"
 
-enum { N_LAYER = 2, N_EMBD = 64, N_HEAD = 4, N_HEAD_KV = 2, HEAD_DIM = 16, N_FF = 160, N_VOCAB = 151936 };
+enum { N_LAYER = 2, N_HEAD = 4, N_HEAD_KV = 2, N_VOCAB = 151936 };
+
+/* set from the command line */
+static int N_EMBD = 64, HEAD_DIM = 16, N_FF = 160, WTYPE = MONO_TYPE_F32;
 enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
 
 static void die(const char *what, const mono_error *err) {
@@ -42,21 +51,48 @@ static float *tensor_data(size_t n, float center, float scale, uint64_t *s) {
     return p;
 }
 
+/* Adds a tensor of ne1 rows of ne0 random values (center +- scale); 2-D
+ * tensors are stored as WTYPE, 1-D ones as F32. */
 static void add(mono_gguf_writer *w, const char *name, int64_t ne0, int64_t ne1, float center, float scale,
-                uint64_t *s, float **keep, int *n_keep) {
+                uint64_t *s, void **keep, int *n_keep) {
     mono_error err;
     size_t n = (size_t)ne0 * (size_t)ne1;
     float *d = tensor_data(n, center, scale, s);
-    keep[(*n_keep)++] = d;
+    int type = ne1 > 1 ? WTYPE : MONO_TYPE_F32;
+    size_t row = mono_type_row_bytes(type, ne0);
+    if (row == 0) die("the hidden/feed-forward sizes do not suit the type's block size", NULL);
+    void *data = d;
+    if (type != MONO_TYPE_F32) {
+        data = malloc(row * (size_t)ne1);
+        if (!data) die("out of memory", NULL);
+        for (int64_t r = 0; r < ne1; r++)
+            mono_type_get(type)->from_float(d + r * ne0, (uint8_t *)data + r * row, ne0);
+        free(d);
+    }
+    keep[(*n_keep)++] = data;
     int64_t ne[2] = {ne0, ne1};
-    if (mono_gguf_writer_add_tensor(w, name, MONO_TYPE_F32, ne1 > 1 ? 2 : 1, ne, d, n * 4, &err) != MONO_OK)
+    if (mono_gguf_writer_add_tensor(w, name, type, ne1 > 1 ? 2 : 1, ne, data, row * (size_t)ne1, &err) != MONO_OK)
         die(name, &err);
 }
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: make_tiny_qwen2_gguf TOKENIZER_JSON OUT.gguf [SEED]\n");
+        fprintf(stderr, "usage: make_tiny_qwen2_gguf TOKENIZER_JSON OUT.gguf [SEED [TYPE [HIDDEN]]]\n");
         return 2;
+    }
+    if (argc > 4) {
+        WTYPE = -1;
+        for (int ty = 0; ty < MONO_TYPE_COUNT; ty++) {
+            const mono_type_traits *tr = mono_type_get(ty);
+            if (tr && tr->name && !strcmp(tr->name, argv[4]) && tr->from_float) WTYPE = ty;
+        }
+        if (WTYPE < 0) die("unknown or unwritable weight type", NULL);
+    }
+    if (argc > 5) {
+        N_EMBD = atoi(argv[5]);
+        if (N_EMBD < 64 || N_EMBD % 64 != 0 || N_EMBD > 4096) die("HIDDEN must be a multiple of 64 in [64, 4096]", NULL);
+        HEAD_DIM = N_EMBD / N_HEAD;
+        N_FF = (N_EMBD * 5 / 2 + 255) / 256 * 256;
     }
     uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 1234;
     uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
@@ -130,7 +166,7 @@ int main(int argc, char **argv) {
     OK(mono_gguf_writer_add_kv_u32(w, "qwen2.attention.head_count_kv", N_HEAD_KV, &err));
     OK(mono_gguf_writer_add_kv_f32(w, "qwen2.rope.freq_base", 1000000.0f, &err));
     OK(mono_gguf_writer_add_kv_f32(w, "qwen2.attention.layer_norm_rms_epsilon", 1e-6f, &err));
-    OK(mono_gguf_writer_add_kv_u32(w, "general.file_type", 0, &err));
+    if (WTYPE == MONO_TYPE_F32) OK(mono_gguf_writer_add_kv_u32(w, "general.file_type", 0, &err));
     OK(mono_gguf_writer_add_kv_str(w, "tokenizer.ggml.model", "gpt2", &err));
     OK(mono_gguf_writer_add_kv_str(w, "tokenizer.ggml.pre", "qwen2", &err));
     OK(mono_gguf_writer_add_kv_arr_str(w, "tokenizer.ggml.tokens", tokens, NULL, N_VOCAB, &err));
@@ -141,7 +177,7 @@ int main(int argc, char **argv) {
     OK(mono_gguf_writer_add_kv_u32(w, "tokenizer.ggml.bos_token_id", 151643, &err));
     OK(mono_gguf_writer_add_kv_bool(w, "tokenizer.ggml.add_bos_token", 0, &err));
 
-    float *keep[64];
+    void *keep[64];
     int n_keep = 0;
     char name[64];
     int Q = N_HEAD * HEAD_DIM, KV = N_HEAD_KV * HEAD_DIM;
