@@ -6,7 +6,9 @@
  *   decode: matrix-vector products over [rows x cols] weight matrices, cycled
  *           over enough copies (> 256 MiB) that every byte comes from DRAM,
  *           as in real decode; reported in GB/s of weights read and as % of
- *           a plain read loop's bandwidth with the same thread count.
+ *           a plain read loop's bandwidth with the same thread count. Both
+ *           one vec_dot per row and gemm with one token (the engine's call)
+ *           are timed, from DRAM and with one matrix hot in L3.
  *   prefill: gemm of the same matrix against n_tok tokens; GFLOP/s.
  *
  * Usage: bench_float [--threads N] [--rows R] [--cols C] [--tokens T]
@@ -81,6 +83,14 @@ static void matvec_task(void *arg, int ith, int nth) {
     for (long long r = lo; r < hi; r++) dot(j->cols, &j->out[r], j->w + (size_t)r * j->row_bytes, j->x);
 }
 
+/* decode as the engine runs it: gemm with one token */
+static void gemv_task(void *arg, int ith, int nth) {
+    mat_job *j = arg;
+    long long lo, hi;
+    mono_split_range(j->rows, ith, nth, &lo, &hi);
+    if (lo < hi) j->k->gemm[j->type](j->cols, j->w, j->row_bytes, lo, hi, j->x, (size_t)j->cols * 4, 1, j->out, 1);
+}
+
 static void gemm_task(void *arg, int ith, int nth) {
     mat_job *j = arg;
     /* split in row groups of 12 so every thread gets whole register tiles */
@@ -118,11 +128,11 @@ static double time_best(mono_threadpool *pool, mono_task_fn fn, void *arg, doubl
 
 /* Runs a matvec over each of n_copies matrices in turn; returns seconds per
  * matrix (median-free: the mean of a full sweep, best of sweeps). */
-static double time_stream(mono_threadpool *pool, mat_job *jobs, int n_copies, double seconds) {
+static double time_stream(mono_threadpool *pool, mono_task_fn fn, mat_job *jobs, int n_copies, double seconds) {
     double best = 1e30, start = now_s();
     for (int it = 0; it < 2 || now_s() - start < seconds; it++) {
         double t0 = now_s();
-        for (int c = 0; c < n_copies; c++) mono_threadpool_run(pool, matvec_task, &jobs[c]);
+        for (int c = 0; c < n_copies; c++) mono_threadpool_run(pool, fn, &jobs[c]);
         double dt = (now_s() - t0) / n_copies;
         if (dt < best) best = dt;
     }
@@ -227,13 +237,17 @@ int main(int argc, char **argv) {
             if (o.isa && strcmp(o.isa, names[k]) != 0) continue;
             for (int c = 0; c < n_copies; c++)
                 jobs[c] = (mat_job){&tabs[k], type, big + (size_t)c * mat_bytes, row_bytes, o.rows, o.cols, 1, x, out};
-            double t_dram = time_stream(pool, jobs, n_copies, o.seconds);
-            double t_hot = time_best(pool, matvec_task, &jobs[0], o.seconds / 2);
             snprintf(shape, sizeof shape, "%lldx%lld", o.rows, o.cols);
-            printf("%-8s %-5s %-14s %12s %6.1f GB/s %9.0f%%\n", names[k], tr->name, "matvec (DRAM)", shape,
-                   mat_bytes / t_dram / 1e9, 100 * mat_bytes / t_dram / 1e9 / read_gbs);
-            printf("%-8s %-5s %-14s %12s %6.1f GB/s\n", names[k], tr->name, "matvec (cache)", shape,
-                   mat_bytes / t_hot / 1e9);
+            static const char *labels[2][2] = {{"vec_dot (DRAM)", "vec_dot (L3)"}, {"gemm1 (DRAM)", "gemm1 (L3)"}};
+            for (int via_gemm = 0; via_gemm < 2; via_gemm++) {
+                mono_task_fn fn = via_gemm ? gemv_task : matvec_task;
+                double t_dram = time_stream(pool, fn, jobs, n_copies, o.seconds);
+                double t_hot = time_best(pool, fn, &jobs[0], o.seconds / 2);
+                printf("%-8s %-5s %-14s %12s %6.1f GB/s %9.0f%%\n", names[k], tr->name, labels[via_gemm][0], shape,
+                       mat_bytes / t_dram / 1e9, 100 * mat_bytes / t_dram / 1e9 / read_gbs);
+                printf("%-8s %-5s %-14s %12s %6.1f GB/s\n", names[k], tr->name, labels[via_gemm][1], shape,
+                       mat_bytes / t_hot / 1e9);
+            }
             mat_job g = jobs[0];
             g.n_tok = o.n_tok;
             double t_gemm = time_best(pool, gemm_task, &g, o.seconds);

@@ -80,9 +80,19 @@ static ALWAYS_INLINE void vec_dot_any(int type, int64_t n, float *out, const voi
     *out = vaddvq_f32(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)));
 }
 
-static void vec_dot_f32(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_F32, n, out, w, x); }
-static void vec_dot_f16(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_F16, n, out, w, x); }
-static void vec_dot_bf16(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_BF16, n, out, w, x); }
+/* gemm calls these for one token (decode) and for leftover tokens: one
+ * row at a time is a single sequential stream, which the hardware
+ * prefetchers follow; a tile of several rows x 1 token interleaves short
+ * row streams and measured 2.5x slower from DRAM on Zen 4. noinline keeps
+ * one copy of the loop. */
+#define NOINLINE __attribute__((noinline))
+static NOINLINE void vec_dot_f32(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_F32, n, out, w, x); }
+static NOINLINE void vec_dot_f16(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_F16, n, out, w, x); }
+static NOINLINE void vec_dot_bf16(int64_t n, float *out, const void *w, const void *x) { vec_dot_any(MONO_TYPE_BF16, n, out, w, x); }
+
+static ALWAYS_INLINE mono_vec_dot_fn vec_dot_of(int type) {
+    return type == MONO_TYPE_F32 ? vec_dot_f32 : type == MONO_TYPE_F16 ? vec_dot_f16 : vec_dot_bf16;
+}
 
 #define TILE_R 4
 #define TILE_T 6
@@ -130,6 +140,10 @@ static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w,
 static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
                                    size_t xrb, int64_t n_tok, float *out, size_t os) {
     const char *wp = w, *xp = x;
+    if (n_tok == 1) { /* decode: row after row (see vec_dot_of) */
+        for (int64_t r = r0; r < r1; r++) vec_dot_of(type)(n, out + r, wp + (size_t)r * wrb, x);
+        return;
+    }
     int64_t tb = (int64_t)(X_BLOCK_BYTES / ((size_t)n * 4 + 1));
     tb = tb < TILE_T ? TILE_T : tb - tb % TILE_T;
     for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
@@ -148,15 +162,12 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
                         tile(type, 1, TILE_T, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
                 }
             }
-            for (; t < t_end; t++) {
-                const char *xt = xp + (size_t)t * xrb;
-                float *o = out + (size_t)t * os + (size_t)r;
-                if (full_r) {
-                    tile(type, TILE_R, 1, n, wr, wrb, xt, xrb, o, os);
-                } else {
-                    for (int64_t rr = 0; rr < r1 - r; rr++) tile(type, 1, 1, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
-                }
-            }
+            /* leftover tokens: one row at a time (see vec_dot_of) */
+            int64_t nr = r1 - r < TILE_R ? r1 - r : TILE_R;
+            for (; t < t_end; t++)
+                for (int64_t rr = 0; rr < nr; rr++)
+                    vec_dot_of(type)(n, out + (size_t)t * os + (size_t)(r + rr), wr + (size_t)rr * wrb,
+                                     xp + (size_t)t * xrb);
         }
     }
 }
