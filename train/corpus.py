@@ -232,18 +232,28 @@ def _repo_root():
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def import_monologue():
+    """The in-tree build of the monologue module (build/python, made by
+    tests/python/conftest.py or python/setup.py), or None."""
+    for d in (os.path.join(_repo_root(), "build", "python"),):
+        if os.path.isdir(d) and d not in sys.path:
+            sys.path.insert(0, d)
+    try:
+        import monologue
+        return monologue
+    except ImportError:
+        return None
+
+
 def train_tokenizer(corpus_dir, vocab_size, out_path):
     """Trains Monologue's own byte-level BPE on train.txt: through the Python
     module when it is importable, else through the CLI."""
     files = [os.path.join(corpus_dir, "train.txt")]
-    try:
-        sys.path.insert(0, os.path.join(_repo_root(), "python"))
-        import monologue  # noqa: F401
+    monologue = import_monologue()
+    if monologue is not None:
         tok = monologue.Tokenizer.train(files, vocab_size, SPECIALS)
         tok.save(out_path)
         return "python"
-    except ImportError:
-        pass
     exe = os.path.join(_repo_root(), "build", "monologue")
     if not os.path.exists(exe):
         raise CorpusError("neither the monologue Python module nor build/monologue is available: build them first")
@@ -261,14 +271,10 @@ def load_encoder(tokenizer_path):
     """Returns encode(str) -> list[int] using Monologue's tokenizer if the
     Python module is importable, else Hugging Face `tokenizers` (same
     tokenizer.json, same ids: that is what the project's tokenizer tests pin)."""
-    try:
-        sys.path.insert(0, os.path.join(_repo_root(), "python"))
-        import monologue
-        tok = monologue.Tokenizer(tokenizer_path) if not hasattr(monologue.Tokenizer, "load") \
-            else monologue.Tokenizer.load(tokenizer_path)
+    monologue = import_monologue()
+    if monologue is not None:
+        tok = monologue.Tokenizer.from_file(tokenizer_path)
         return tok.encode, "monologue"
-    except (ImportError, AttributeError):
-        pass
     try:
         from tokenizers import Tokenizer
         t = Tokenizer.from_file(tokenizer_path)
