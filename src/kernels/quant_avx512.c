@@ -1,14 +1,200 @@
 /*
- * quant_avx512.c -- AVX-512 kernels for the quantized types. With VNNI every
- * u8 x i8 dot product of quant_x86_dot.h is one vpdpbusd; the init code only
- * registers this file when the CPU has AVX512-VNNI (kernels.c registers
- * avx512 on F/BW/VL, so the check is here).
+ * quant_avx512.c -- AVX-512 kernels for the quantized types.
+ *
+ * Everything in quant_x86_dot.h/quant_x86_gemm.h is built here again with
+ * MONO_QX_VNNI, so each u8 x i8 dot product is one vpdpbusd. On top of that,
+ * decode (fewer than 4 tokens) of the legacy 32-weight types gets a
+ * matrix-vector kernel that streams two blocks per 512-bit register:
+ *
+ *   - the activation row is prepared once per call: its bytes reordered to
+ *     match how two weight blocks unpack into one register, the constant
+ *     offset of the weights (Q4_0 stores q+8, Q5_0 q+16, Q8_0 is made
+ *     unsigned as q+128) folded into a per-lane correction -off*sum(y) that
+ *     seeds the vpdpbusd accumulator, and its scales decoded to floats;
+ *   - per weight block pair the loop is then: unpack, one vpdpbusd, one
+ *     convert, one scale permute, one fmadd; the eight weight scales of a
+ *     group of 8 blocks are gathered with two word permutes and converted
+ *     together, so no scalar half conversions remain in the loop.
+ * The integer sum of every block is exact (sum (q+off)*y - off*sum y), as in
+ * the portable kernels; only float summation order differs.
  */
 #define MONO_QX_VNNI 1
 #include "kernels/quant_x86_dot.h"
 #include "kernels/quant_x86_gemm.h"
 
+/* Per-type constants of the legacy layouts. */
+typedef struct qz_layout {
+    int stride;    /* block bytes */
+    int qs;        /* offset of the 16/32 quant bytes */
+    int qh;        /* offset of the 32 high bits, or -1 */
+    int m;         /* offset of the min half (Q4_1/Q5_1), or -1 */
+    int nibbles;   /* 1: 4-bit quants (register holds lo_b, lo_b1, hi_b, hi_b1) */
+    int off;       /* subtracted weight offset: 128, 16, 8 or 0 */
+} qz_layout;
+
+static const qz_layout qz_q8_0 = {34, 2, -1, -1, 0, 128};
+static const qz_layout qz_q4_0 = {18, 2, -1, -1, 1, 8};
+static const qz_layout qz_q5_0 = {22, 6, 2, -1, 1, 16};
+static const qz_layout qz_q4_1 = {20, 4, -1, 2, 1, 0};
+static const qz_layout qz_q5_1 = {24, 8, 4, 2, 1, 0};
+
+/* One token's activation row, prepared for a layout. */
+typedef struct qz_act {
+    int8_t y[QX_GEMM_MAX_COLS];            /* 64 bytes per block pair, reordered */
+    int32_t c[QX_GEMM_MAX_COLS / 4];       /* 16 lanes per pair: -off * sum of 4 y */
+    float dx[QX_GEMM_MAX_COLS / QX_QK];    /* activation scale per block */
+    float sx[QX_GEMM_MAX_COLS / QX_QK];    /* Q8_1 block sum d*sum(q) per block */
+} qz_act;
+
+QX_INLINE void qz_prepare(const qz_layout *L, const uint8_t *x, int64_t nb, qz_act *a) {
+    const size_t xb = L->m >= 0 ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0);
+    const size_t xq = L->m >= 0 ? 4 : 2;
+    for (int64_t b = 0; b < nb; b++) {
+        uint16_t h;
+        memcpy(&h, x + b * xb, 2);
+        a->dx[b] = qx_h2f(h);
+        if (L->m >= 0) { memcpy(&h, x + b * xb + 2, 2); a->sx[b] = qx_h2f(h); }
+    }
+    for (int64_t p = 0; p < nb / 2; p++) {
+        const int8_t *y0 = (const int8_t *)(x + (2 * p) * xb + xq), *y1 = (const int8_t *)(x + (2 * p + 1) * xb + xq);
+        int8_t *d = a->y + 64 * p;
+        if (L->nibbles) {
+            memcpy(d, y0, 16); memcpy(d + 16, y1, 16); memcpy(d + 32, y0 + 16, 16); memcpy(d + 48, y1 + 16, 16);
+        } else {
+            memcpy(d, y0, 32); memcpy(d + 32, y1, 32);
+        }
+        __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)L->off),
+                                        _mm512_loadu_si512(d));
+        _mm512_storeu_si512(a->c + 16 * p, _mm512_sub_epi32(_mm512_setzero_si512(), s));
+    }
+}
+
+/* Two consecutive weight blocks as 64 unsigned bytes in the prepared order. */
+QX_INLINE __m512i qz_unpack_pair(const qz_layout *L, const uint8_t *pb) {
+    if (!L->nibbles) {
+        __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(pb + L->qs))),
+                                       _mm256_loadu_si256((const __m256i *)(pb + L->stride + L->qs)), 1);
+        return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
+    }
+    __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(pb + L->qs))),
+                                        _mm_loadu_si128((const __m128i *)(pb + L->stride + L->qs)), 1);
+    __m512i u = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(t), _mm256_srli_epi16(t, 4), 1),
+                                 _mm512_set1_epi8(0x0F));
+    if (L->qh >= 0) {
+        uint32_t h0, h1;
+        memcpy(&h0, pb + L->qh, 4);
+        memcpy(&h1, pb + L->stride + L->qh, 4);
+        uint64_t m = (uint64_t)(h0 & 0xFFFF) | (uint64_t)(h1 & 0xFFFF) << 16 | (uint64_t)(h0 >> 16) << 32 |
+                     (uint64_t)(h1 >> 16) << 48;
+        u = _mm512_or_si512(u, _mm512_maskz_mov_epi8((__mmask64)m, _mm512_set1_epi8(0x10)));
+    }
+    return u;
+}
+
+/* Eight halves at byte `field` of eight consecutive blocks, as floats. Reads
+ * only bytes of those blocks (masked loads past the first 64). */
+QX_INLINE __m256 qz_gather8(const qz_layout *L, const uint8_t *base, int field, __m512i idx_lo, __m512i idx_hi,
+                            __mmask64 tail) {
+    const uint8_t *b2 = base + 4 * L->stride;
+    __m512i r0 = _mm512_permutex2var_epi16(_mm512_loadu_si512(base), idx_lo, _mm512_maskz_loadu_epi8(tail, base + 64));
+    __m512i r1 = _mm512_permutex2var_epi16(_mm512_loadu_si512(b2), idx_hi, _mm512_maskz_loadu_epi8(tail, b2 + 64));
+    __m512i r = _mm512_mask_blend_epi16(0xF0, r0, r1);
+    (void)field;
+    return _mm256_cvtph_ps(_mm512_castsi512_si128(r));
+}
+
+/* dot(W row, prepared activation) for one row of nb blocks. */
+QX_INLINE float qz_row(const qz_layout *L, const uint8_t *row, int64_t nb, const qz_act *a, __m512i id_lo,
+                       __m512i id_hi, __m512i im_lo, __m512i im_hi, __mmask64 tail) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m256 macc = _mm256_setzero_ps();
+    /* lane -> block-in-group permutes for pair p: nibble layout [2p x4, 2p+1 x4, 2p x4, 2p+1 x4] */
+    const __m512i lane_blk = L->nibbles ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
+                                        : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    int64_t g = 0;
+    for (; g + 8 <= nb; g += 8) {
+        const uint8_t *base = row + g * L->stride;
+        __m256 s8 = _mm256_mul_ps(qz_gather8(L, base, 0, id_lo, id_hi, tail), _mm256_loadu_ps(a->dx + g));
+        if (L->m >= 0) macc = _mm256_fmadd_ps(qz_gather8(L, base, L->m, im_lo, im_hi, tail), _mm256_loadu_ps(a->sx + g), macc);
+        __m512 s16 = _mm512_castps256_ps512(s8);
+        QX_UNROLL
+        for (int p = 0; p < 4; p++) {
+            int64_t pair = g / 2 + p;
+            __m512i u = qz_unpack_pair(L, base + 2 * p * L->stride);
+            __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->c + 16 * pair), u, _mm512_loadu_si512(a->y + 64 * pair));
+            __m512 sv = _mm512_permutexvar_ps(_mm512_add_epi32(lane_blk, _mm512_set1_epi32(2 * p)), s16);
+            acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sv, acc[p]);
+        }
+    }
+    float tail_sum = 0;
+    for (; g + 2 <= nb; g += 2) { /* leftover pairs: scalar scales */
+        const uint8_t *pb = row + g * L->stride;
+        uint16_t h0, h1;
+        memcpy(&h0, pb, 2);
+        memcpy(&h1, pb + L->stride, 2);
+        __m512 s2 = _mm512_castps128_ps512(_mm_setr_ps(qx_h2f(h0) * a->dx[g], qx_h2f(h1) * a->dx[g + 1], 0, 0));
+        __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->c + 8 * g), qz_unpack_pair(L, pb),
+                                        _mm512_loadu_si512(a->y + 32 * g));
+        acc[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_permutexvar_ps(lane_blk, s2), acc[0]);
+        if (L->m >= 0) {
+            memcpy(&h0, pb + L->m, 2);
+            memcpy(&h1, pb + L->stride + L->m, 2);
+            tail_sum += qx_h2f(h0) * a->sx[g] + qx_h2f(h1) * a->sx[g + 1];
+        }
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+    return sum + qx_hsum_ps(macc) + tail_sum;
+}
+
+/* y[r] for rows [r0, r1) and n_tok < 4 tokens, one token at a time. */
+QX_INLINE void qz_gemv(const qz_layout *L, mono_vec_dot_fn odd_dot, int64_t n, const void *w, size_t wrb, int64_t r0,
+                       int64_t r1, const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
+    const int64_t nb = n / QX_QK;
+    if (nb % 2) { /* an odd block count: the plain kernel (never on real model shapes) */
+        mono_gemm_by_vec_dot(odd_dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+        return;
+    }
+    qz_act act;
+    short id_lo[32] = {0}, id_hi[32] = {0}, im_lo[32] = {0}, im_hi[32] = {0};
+    for (int i = 0; i < 4; i++) {
+        id_lo[i] = (short)((i * L->stride) / 2);
+        id_hi[4 + i] = id_lo[i];
+        im_lo[i] = (short)((i * L->stride + (L->m >= 0 ? L->m : 0)) / 2);
+        im_hi[4 + i] = im_lo[i];
+    }
+    /* bytes of a 4-block half that the gathers need beyond the first 64 */
+    int need = 3 * L->stride + (L->m >= 0 ? L->m : 0) + 2;
+    __mmask64 tail = need > 64 ? (((__mmask64)1 << (need - 64)) - 1) : 0;
+    __m512i vid_lo = _mm512_loadu_si512(id_lo), vid_hi = _mm512_loadu_si512(id_hi);
+    __m512i vim_lo = _mm512_loadu_si512(im_lo), vim_hi = _mm512_loadu_si512(im_hi);
+    for (int64_t t = 0; t < n_tok; t++) {
+        qz_prepare(L, (const uint8_t *)x + t * xrb, nb, &act);
+        for (int64_t r = r0; r < r1; r++)
+            out[t * os + r] = qz_row(L, (const uint8_t *)w + r * wrb, nb, &act, vid_lo, vid_hi, vim_lo, vim_hi, tail);
+    }
+}
+
+#define QZ_GEMM(T, tname)                                                                                       \
+    static void qz_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,    \
+                                size_t xrb, int64_t n_tok, float *out, size_t os) {                             \
+        if (n_tok >= 4 || n > QX_GEMM_MAX_COLS)                                                                 \
+            qx_gemm_any(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);         \
+        else                                                                                                    \
+            qz_gemv(&qz_##tname, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                \
+    }
+QZ_GEMM(Q8_0, q8_0)
+QZ_GEMM(Q4_0, q4_0)
+QZ_GEMM(Q5_0, q5_0)
+QZ_GEMM(Q4_1, q4_1)
+QZ_GEMM(Q5_1, q5_1)
+#undef QZ_GEMM
+
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
     qx_register(k);
+    k->gemm[MONO_TYPE_Q8_0] = qz_gemm_q8_0;
+    k->gemm[MONO_TYPE_Q4_0] = qz_gemm_q4_0;
+    k->gemm[MONO_TYPE_Q5_0] = qz_gemm_q5_0;
+    k->gemm[MONO_TYPE_Q4_1] = qz_gemm_q4_1;
+    k->gemm[MONO_TYPE_Q5_1] = qz_gemm_q5_1;
 }

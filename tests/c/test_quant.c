@@ -147,9 +147,13 @@ static void check_isa(mt_ctx *t, const char *isa, const mono_kernels *k, const m
                          (long long)n, a, c);
             qrow_free(&r);
         }
-        /* gemm: 13 rows of 3 blocks, tokens 1..9, rows [2, 11), stride 17 */
+        /* gemm: 13 rows of 3, 6, 10 or 28 blocks (odd counts, pair tails, groups
+         * of 8 plus tails), tokens 1..9, rows [2, 11), output stride 17 */
         if (!k->gemm[type]) continue;
-        const int64_t n = 3 * tr->block_size, rows = 13, ntok_max = 9;
+        static const int64_t gemm_blocks[] = {3, 6, 10, 28};
+        for (int gb = 0; gb < 4; gb++) {
+        if (tr->block_size == 256 && gb > 1) break;
+        const int64_t n = gemm_blocks[gb] * tr->block_size, rows = 13, ntok_max = 9;
         size_t wrb = mono_type_row_bytes(type, n), xrb = mono_type_row_bytes(tr->vec_dot_type, n);
         uint8_t *W = malloc(wrb * rows), *X = malloc(xrb * ntok_max);
         float *f = malloc(n * 4), *out = malloc(17 * ntok_max * 4), *ref = malloc(17 * ntok_max * 4);
@@ -169,10 +173,11 @@ static void check_isa(mt_ctx *t, const char *isa, const mono_kernels *k, const m
             int bad = 0;
             for (int j = 0; j < 17 * ntok_max; j++)
                 if (!close_enough(out[j], ref[j], big)) { if (!bad) fprintf(stderr, "    [%d] %.9g vs %.9g\n", j, out[j], ref[j]); bad++; }
-            MT_CHECK_MSG(t, bad == 0, "%s %s gemm n_tok=%d: %d outputs differ (or written out of range)", isa,
-                         tr->name, ntok, bad);
+            MT_CHECK_MSG(t, bad == 0, "%s %s gemm n=%lld n_tok=%d: %d outputs differ (or written out of range)", isa,
+                         tr->name, (long long)n, ntok, bad);
         }
         free(W); free(X); free(f); free(out); free(ref);
+        }
     }
     /* activation quantizers: same bytes, with exact .5 ties (amax 127 -> d = 1) */
     static const int act[] = {MONO_TYPE_Q8_0, MONO_TYPE_Q8_K};
