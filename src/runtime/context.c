@@ -37,7 +37,9 @@ mono_context_params mono_context_params_default(void) {
 
 static int default_threads(void) {
     long n = 1;
-#if defined(_SC_NPROCESSORS_ONLN)
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    return 1; /* a WebAssembly build without threads runs inline */
+#elif defined(_SC_NPROCESSORS_ONLN)
     n = sysconf(_SC_NPROCESSORS_ONLN);
 #endif
     if (n < 1) n = 1;
