@@ -7,11 +7,20 @@ What the tokenizer needs, and nothing more:
   * per code point property bits: Letter (\\p{L} = Lu Ll Lt Lm Lo),
     Number (\\p{N} = Nd Nl No), White_Space (what \\s means in Unicode-aware
     regex engines: PropList.txt), NFC_QC=No and NFC_QC=Maybe, Alphabetic
-    (with Number: Rust's char::is_alphanumeric, for single_word tokens);
+    and Word (what Rust regex's \\w matches: Alphabetic, marks, Nd, Pc and
+    Join_Control; Hugging Face's single_word added tokens look at it);
   * canonical combining classes;
   * full (recursive) canonical decompositions, Hangul excluded (algorithmic);
   * primary composites: pairs (a, b) -> c for canonical decompositions of
     length two that are not Full_Composition_Exclusion.
+
+Normalization data is limited to what Unicode NFC_AGE (9.0) assigned, because
+that is what Hugging Face's NFC normalizer (the unicode-normalization-alignments
+crate) knows: probing tokenizers 0.23.2 shows combining marks of Unicode 10.0
+and later are not reordered by it. Characters assigned later get combining
+class 0, no decomposition, no composition and the NFC_NEW bit; the letter,
+number and space classes use the full current data (the regex engine's data
+is current: checked against every code point).
 
 Lookups use two-stage tables (code point >> 8 selects a 256-entry block;
 identical blocks are shared), so a lookup is two loads.
@@ -25,7 +34,8 @@ UCD = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/unicode"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "tokenizer", "unicode_tables.c")
 MAXCP = 0x110000
 
-LETTER, NUMBER, SPACE, NFC_NO, NFC_MAYBE, ALPHA = 1, 2, 4, 8, 16, 32
+LETTER, NUMBER, SPACE, NFC_NO, NFC_MAYBE, ALPHA, NFC_NEW, WORD = 1, 2, 4, 8, 16, 32, 64, 128
+NFC_AGE = (9, 0)
 
 
 def strip(line):
@@ -80,6 +90,21 @@ def read_prop(path, wanted):
     return out
 
 
+def read_ages():
+    ages = {}
+    with open(os.path.join(UCD, "DerivedAge.txt"), encoding="utf-8") as f:
+        for line in f:
+            s = strip(line)
+            if not s:
+                continue
+            rng, ver = [x.strip() for x in s.split(";")]
+            lo, hi = parse_range(rng)
+            v = tuple(int(x) for x in ver.split("."))
+            for c in range(lo, hi + 1):
+                ages[c] = v
+    return ages
+
+
 def version():
     with open(os.path.join(UCD, "DerivedNormalizationProps.txt"), encoding="utf-8") as f:
         head = f.readline()
@@ -114,6 +139,12 @@ def main():
     nfc_qc = read_prop("DerivedNormalizationProps.txt", "NFC_QC")
     fce = read_prop("DerivedNormalizationProps.txt", "Full_Composition_Exclusion")
     alpha = read_prop("DerivedCoreProperties.txt", "Alphabetic")
+    join_control = read_prop("PropList.txt", "Join_Control")
+    ages = read_ages()
+    new = {c for c, v in ages.items() if v > NFC_AGE}
+    ccc = {c: v for c, v in ccc.items() if c not in new}
+    decomp = {c: v for c, v in decomp.items() if c not in new}
+    nfc_qc = {c: v for c, v in nfc_qc.items() if c not in new}
 
     props = [0] * MAXCP
     for c, cat in gc.items():
@@ -124,7 +155,14 @@ def main():
     for c in white:
         props[c] |= SPACE
     for c in alpha:
-        props[c] |= ALPHA
+        props[c] |= ALPHA | WORD
+    for c in join_control:
+        props[c] |= WORD
+    for c, cat in gc.items():
+        if cat in ("Mn", "Mc", "Me", "Nd", "Pc"):
+            props[c] |= WORD
+    for c in new:
+        props[c] |= NFC_NEW
     for c, v in nfc_qc.items():
         props[c] |= NFC_NO if v == "N" else NFC_MAYBE
     cccv = [0] * MAXCP

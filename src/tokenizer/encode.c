@@ -97,7 +97,6 @@ static size_t prev_start(const uint8_t *s, size_t n, size_t pos) {
     return pos - 1;
 }
 
-#define ALNUM (MONO_UCP_ALPHA | MONO_UCP_NUMBER)
 
 /* Appends a match to level `lvl`'s list. */
 static mono_status add_match(mono_encoder *e, int lvl, size_t start, size_t stop, int32_t id, mono_error *err) {
@@ -136,9 +135,9 @@ static mono_status find_added(mono_encoder *e, int lvl, const uint8_t *s, size_t
         size_t start = i, stop = i + best->norm_len, k;
         i = stop;
         if ((flags & MONO_ENCODE_SPECIAL_AS_TEXT) && best->special) continue;
-        if (best->single_word) {
-            int before_word = start > 0 && (props_at(s, n, prev_start(s, n, start), &k) & ALNUM);
-            int after_word = stop < n && (props_at(s, n, stop, &k) & ALNUM);
+        if (best->single_word) {   /* HF: regexes \w$ before and ^\w after */
+            int before_word = start > 0 && (props_at(s, n, prev_start(s, n, start), &k) & MONO_UCP_WORD);
+            int after_word = stop < n && (props_at(s, n, stop, &k) & MONO_UCP_WORD);
             if (before_word || after_word) continue;
         }
         if (best->lstrip) {

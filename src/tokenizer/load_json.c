@@ -192,22 +192,38 @@ static mono_status load_merges(mono_tokenizer *t, const mono_json *merges, mono_
     return MONO_OK;
 }
 
-static mono_status load_added(mono_tokenizer *t, const mono_json *added, mono_error *err) {
+/* Added tokens get their ids the way Hugging Face's AddedVocabulary does
+ * when it reads a file (the "id" written there is not used): the id the
+ * content already has (an earlier added token, or a model vocabulary entry:
+ * "the" added as a token keeps the vocabulary's id), else the next free id
+ * after the largest added id, or the vocabulary size for the first one. */
+static mono_status load_added(mono_tokenizer *t, const mono_json *added, size_t vocab_count, mono_error *err) {
+    int64_t max_added = -1;
     for (uint32_t i = 0; added && i < added->len; i++) {
         const mono_json *a = &added->u.items[i];
         const mono_json *content = mono_json_get_typed(a, "content", MONO_JSON_STRING);
         if (a->type != MONO_JSON_OBJECT || !content)
             return mono_error_set(err, MONO_ERR_FORMAT, "added_tokens[%u] has no \"content\" string", i);
-        int64_t id;
-        mono_status st = token_id(mono_json_get(a, "id"), "added token", &id, err);
+        int64_t file_id;
+        mono_status st = token_id(mono_json_get(a, "id"), "added token", &file_id, err);
         if (st != MONO_OK) return st;
         int special, normalized, lstrip, rstrip, single;
         if (!get_bool(a, "special", 0, &special) || !get_bool(a, "normalized", !special, &normalized) ||
             !get_bool(a, "lstrip", 0, &lstrip) || !get_bool(a, "rstrip", 0, &rstrip) ||
             !get_bool(a, "single_word", 0, &single))
             return mono_error_set(err, MONO_ERR_FORMAT, "added_tokens[%u]: a flag is not a boolean", i);
-        st = mono_tok_add_added(t, (int32_t)id, content->u.str, content->len, special, normalized, lstrip, rstrip,
-                                single, err);
+        if (content->len == 0) continue;   /* Hugging Face ignores empty tokens */
+        int32_t id = mono_tokenizer_token_id(t, content->u.str, content->len);
+        if (id < 0) {
+            int64_t next = max_added < 0 ? (int64_t)vocab_count
+                           : (max_added >= (int64_t)vocab_count || vocab_count == 0) ? max_added + 1
+                                                                                   : (int64_t)vocab_count;
+            if (next >= t->n_vocab)
+                return mono_error_set(err, MONO_ERR_FORMAT, "added token %u gets id %lld, out of range", i, (long long)next);
+            id = (int32_t)next;
+        }
+        if (id > max_added) max_added = id;
+        st = mono_tok_add_added(t, id, content->u.str, content->len, special, normalized, lstrip, rstrip, single, err);
         if (st != MONO_OK) return st;
     }
     return MONO_OK;
@@ -236,13 +252,13 @@ static mono_status build(const mono_json *root, mono_tokenizer **out, mono_error
         if ((st = token_id(&vocab->u.items[i], "vocab", &id, err)) != MONO_OK) return mono_error_prefix(err, "token '%.60s'", vocab->u.items[i].key);
         if (id > max_id) max_id = id;
     }
-    for (uint32_t i = 0; added && i < added->len; i++) {
-        if (mono_json_as_int64(mono_json_get(&added->u.items[i], "id"), &id) && id > max_id && id <= INT32_MAX) max_id = id;
-    }
-    if (max_id < 0) return mono_error_set(err, MONO_ERR_FORMAT, "the vocabulary is empty");
-    if (max_id >= INT32_MAX) return mono_error_set(err, MONO_ERR_FORMAT, "token id %lld is too large", (long long)max_id);
+    /* room for every added token to get a new id; trimmed afterwards */
+    int64_t n_added = added ? added->len : 0;
+    int64_t room = (max_id + 1 > (int64_t)vocab->len ? max_id + 1 : (int64_t)vocab->len) + n_added;
+    if (room <= 0) return mono_error_set(err, MONO_ERR_FORMAT, "the vocabulary is empty");
+    if (room >= INT32_MAX) return mono_error_set(err, MONO_ERR_FORMAT, "token id %lld is too large", (long long)max_id);
     mono_tokenizer *t;
-    if ((st = mono_tok_create((int32_t)(max_id + 1), &t, err)) != MONO_OK) return st;
+    if ((st = mono_tok_create((int32_t)room, &t, err)) != MONO_OK) return st;
     t->pipe = pipe;
     for (uint32_t i = 0; i < vocab->len && st == MONO_OK; i++) {
         const mono_json *v = &vocab->u.items[i];
@@ -251,7 +267,8 @@ static mono_status build(const mono_json *root, mono_tokenizer **out, mono_error
     }
     if (st == MONO_OK) st = mono_tok_index_vocab(t, err);
     if (st == MONO_OK) st = load_merges(t, merges, err);
-    if (st == MONO_OK) st = load_added(t, added, err);
+    if (st == MONO_OK) st = load_added(t, added, vocab->len, err);
+    if (st == MONO_OK) mono_tok_trim(t);
     if (st == MONO_OK) {
         const mono_json *unk = mono_json_get(model, "unk_token");
         if (unk && unk->type == MONO_JSON_STRING) {

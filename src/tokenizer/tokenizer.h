@@ -89,6 +89,8 @@ mono_status mono_tok_add_merge(mono_tokenizer *tok, const char *a, size_t a_len,
                                uint32_t rank, mono_error *err);
 mono_status mono_tok_add_added(mono_tokenizer *tok, int32_t id, const char *s, size_t len, int special,
                                int normalized, int lstrip, int rstrip, int single_word, mono_error *err);
+/* Lowers n_vocab to one past the largest id in use. */
+void mono_tok_trim(mono_tokenizer *tok);
 /* Computes decoded bytes, byte ids and normalized added-token forms. */
 mono_status mono_tok_finish(mono_tokenizer *tok, mono_error *err);
 

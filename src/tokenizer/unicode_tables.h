@@ -3,7 +3,8 @@
  * scripts/gen_unicode.py into unicode_tables.c (constant tables only).
  *
  *   property bits      \p{L}, \p{N}, \s (White_Space), NFC quick-check
- *   combining classes  canonical ordering for NFC
+ *   combining classes  canonical ordering for NFC (Unicode 9.0 repertoire,
+ *                      as Hugging Face's normalizer: see gen_unicode.py)
  *   decompositions     full canonical decompositions (Hangul is algorithmic
  *                      and handled by the caller)
  *   composites         primary composites for canonical composition
@@ -22,7 +23,10 @@ enum {
     MONO_UCP_SPACE = 4,      /* White_Space (what \s matches) */
     MONO_UCP_NFC_NO = 8,     /* NFC_Quick_Check = No */
     MONO_UCP_NFC_MAYBE = 16, /* NFC_Quick_Check = Maybe */
-    MONO_UCP_ALPHA = 32      /* Alphabetic (DerivedCoreProperties) */
+    MONO_UCP_ALPHA = 32,     /* Alphabetic (DerivedCoreProperties) */
+    MONO_UCP_NFC_NEW = 64,   /* assigned after Unicode 9.0: the normalizer, like
+                                Hugging Face's, treats it as unassigned */
+    MONO_UCP_WORD = 128      /* \w of Rust's regex: Alphabetic, M*, Nd, Pc, Join_Control */
 };
 
 /* The UCD version the tables were made from, e.g. "15.0.0". */

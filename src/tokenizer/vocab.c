@@ -98,6 +98,10 @@ mono_status mono_tok_set_token(mono_tokenizer *t, int32_t id, const char *s, siz
     return MONO_OK;
 }
 
+void mono_tok_trim(mono_tokenizer *t) {
+    while (t->n_vocab > 1 && !(t->attr[t->n_vocab - 1] & MONO_TOK_PRESENT)) t->n_vocab--;
+}
+
 int32_t mono_tok_lookup(const mono_tokenizer *t, const char *s, size_t len) {
     if (!t->map) return -1;
     uint32_t i = (uint32_t)hash_bytes(s, len) & t->map_mask;
@@ -195,14 +199,27 @@ mono_status mono_tok_add_added(mono_tokenizer *t, int32_t id, const char *s, siz
                               s, (long)id, (long)t->n_vocab);
     if (len == 0) return mono_error_set(err, MONO_ERR_FORMAT, "added token %ld has empty content", (long)id);
     if (len > UINT32_MAX) return mono_error_set(err, MONO_ERR_FORMAT, "added token %ld is too long", (long)id);
+    for (size_t i = 0; i < t->n_added; i++) {
+        mono_added_token *a = &t->added[i];
+        if (a->len == len && !memcmp(t->text + a->off, s, len)) {
+            if (a->id != id)
+                return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.60s' appears with ids %ld and %ld", s,
+                                      (long)a->id, (long)id);
+            /* the same content again: its later flags win, as in Hugging Face */
+            a->special = (uint8_t)!!special;
+            a->normalized = (uint8_t)!!normalized;
+            a->lstrip = (uint8_t)!!lstrip;
+            a->rstrip = (uint8_t)!!rstrip;
+            a->single_word = (uint8_t)!!single_word;
+            t->attr[id] = (uint8_t)((t->attr[id] & ~MONO_TOK_SPECIAL) | (special ? MONO_TOK_SPECIAL : 0));
+            return MONO_OK;
+        }
+    }
     if (t->attr[id] & MONO_TOK_ADDED)
-        return mono_error_set(err, MONO_ERR_FORMAT, "duplicate added token id %ld", (long)id);
+        return mono_error_set(err, MONO_ERR_FORMAT, "two added tokens have id %ld", (long)id);
     if ((t->attr[id] & MONO_TOK_MODEL) && (t->text_len[id] != len || memcmp(t->text + t->text_off[id], s, len)))
         return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.60s' reuses id %ld of vocabulary token '%.60s'", s,
                               (long)id, t->text + t->text_off[id]);
-    for (size_t i = 0; i < t->n_added; i++)
-        if (t->added[i].len == len && !memcmp(t->text + t->added[i].off, s, len))
-            return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.60s' appears twice", s);
     if (t->n_added == t->added_cap) {
         size_t cap = t->added_cap ? t->added_cap * 2 : 16;
         mono_added_token *p = realloc(t->added, cap * sizeof *p);

@@ -1,0 +1,172 @@
+// tokenizer_hf.test.js -- Monologue's tokenizer against Hugging Face's own
+// (npm tokenizers@0.23.2, the Rust library) on >= 10 MB of mixed text built
+// at test time (tokenizer_corpus.js): 0 mismatching ids allowed.
+//
+// Tokenizers compared, each through `monologue tokenize --jsonl`:
+//   qwen     the Qwen2.5 tokenizer.json (NFC, Qwen2 Split regex, 22 added tokens)
+//   gpt2     the same vocabulary as a GPT-2 style file: plain ByteLevel with
+//            its built-in regex, no normalizer
+//   gpt2-aps ... with add_prefix_space, and added tokens using every flag
+//            (lstrip, rstrip, single_word, normalized, non-special)
+//   trained  a small BPE trained by HF itself on part of the corpus (so bytes
+//            missing from its vocabulary are dropped, as HF does)
+// plus decoding: random id sequences (many cut UTF-8 characters apart)
+// decoded by both, compared as strings (HF's lossy U+FFFD rules).
+//
+// Env: MONO_BIN (default build/monologue), TOKENIZER_TEST_MB (default 10).
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { buildCorpus, rng, ROOT, PEERS } = require('./tokenizer_corpus');
+
+const { Tokenizer } = require(path.join(PEERS, 'tokenizers'));
+const BIN = process.env.MONO_BIN || path.join(ROOT, 'build', 'monologue');
+const SHARED = process.env.MONO_SHARED || path.resolve(ROOT, '..', 'shared');
+const QWEN = path.join(SHARED, 'tokenizers', 'qwen2.5', 'tokenizer.json');
+const MB = Number(process.env.TOKENIZER_TEST_MB || 10);
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'mono-tok-'));
+
+let failures = 0;
+function fail(msg) { failures++; console.log('FAIL ' + msg); }
+
+function monoEncode(tokPath, texts) {
+  const input = path.join(TMP, 'in.jsonl');
+  fs.writeFileSync(input, texts.map((t) => JSON.stringify({ text: t })).join('\n') + '\n');
+  const out = execFileSync(BIN, ['tokenize', '-t', tokPath, '--jsonl'], {
+    input: fs.readFileSync(input), maxBuffer: 1 << 30,
+  }).toString();
+  return out.trimEnd().split('\n').map((l) => JSON.parse(l));
+}
+
+function monoDecode(tokPath, idLists) {
+  const out = execFileSync(BIN, ['tokenize', '-t', tokPath, '--decode', '--jsonl'], {
+    input: idLists.map((ids) => JSON.stringify(ids)).join('\n') + '\n', maxBuffer: 1 << 30,
+  }).toString();
+  return out.trimEnd().split('\n').map((l) => JSON.parse(l).text);
+}
+
+function describe(text, a, b) {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return `first difference at token ${i}: monologue ${JSON.stringify(a.slice(i, i + 8))} vs hf ` +
+    `${JSON.stringify(b.slice(i, i + 8))}; text ${JSON.stringify(text.slice(0, 120))}`;
+}
+
+async function compare(name, tokPath, texts) {
+  const t0 = Date.now();
+  const hf = Tokenizer.fromFile(tokPath);
+  const mono = monoEncode(tokPath, texts);
+  const t1 = Date.now();
+  if (mono.length !== texts.length) {
+    fail(`${name}: monologue gave ${mono.length} lines for ${texts.length} texts`);
+    return;
+  }
+  let bad = 0, ids = 0, bytes = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const want = (await hf.encode(texts[i], null, { addSpecialTokens: false })).getIds();
+    ids += want.length;
+    bytes += Buffer.byteLength(texts[i]);
+    const got = mono[i];
+    if (got.length !== want.length || got.some((v, j) => v !== want[j])) {
+      if (bad < 5) fail(`${name}: text ${i}: ${describe(texts[i], got, want)}`);
+      bad++;
+    }
+  }
+  const t2 = Date.now();
+  console.log(`${name}: ${texts.length} texts, ${(bytes / 1e6).toFixed(1)} MB, ${ids} ids, ${bad} mismatches ` +
+    `(monologue ${((t1 - t0) / 1000).toFixed(1)} s incl. load, hf ${((t2 - t1) / 1000).toFixed(1)} s)`);
+  if (bad) fail(`${name}: ${bad} of ${texts.length} texts differ`);
+}
+
+async function compareDecode(name, tokPath, nVocab, r) {
+  const hf = Tokenizer.fromFile(tokPath);
+  const lists = [];
+  for (let i = 0; i < 3000; i++) {
+    const n = 1 + Math.floor(r() * 12);
+    const ids = [];
+    for (let j = 0; j < n; j++) {
+      // mostly low ids (single bytes, including lone UTF-8 lead/continuation bytes)
+      ids.push(r() < 0.5 ? Math.floor(r() * 256) : Math.floor(r() * nVocab));
+    }
+    lists.push(ids);
+  }
+  const mono = monoDecode(tokPath, lists);
+  let bad = 0;
+  for (let i = 0; i < lists.length; i++) {
+    const want = await hf.decode(lists[i], false);
+    if (mono[i] !== want) {
+      if (bad < 5) fail(`${name} decode ${JSON.stringify(lists[i])}: ${JSON.stringify(mono[i])} vs hf ${JSON.stringify(want)}`);
+      bad++;
+    }
+  }
+  console.log(`${name} decode: ${lists.length} id lists, ${bad} mismatches`);
+}
+
+function gpt2Variant(src, prefixSpace, extraAdded) {
+  const j = JSON.parse(fs.readFileSync(src, 'utf8'));
+  j.normalizer = null;
+  j.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: prefixSpace, trim_offsets: true, use_regex: true };
+  j.decoder = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+  if (extraAdded) {
+    let id = j.added_tokens[j.added_tokens.length - 1].id + 1;
+    const mk = (content, o) => Object.assign({ id: id++, content, single_word: false, lstrip: false,
+      rstrip: false, normalized: false, special: false }, o);
+    j.added_tokens.push(mk('[MASK]', { lstrip: true, special: true }));
+    j.added_tokens.push(mk('<sep>', { rstrip: true }));
+    j.added_tokens.push(mk('the', { single_word: true }));
+    j.added_tokens.push(mk('Å', { normalized: true }));
+    j.added_tokens.push(mk('don', { lstrip: true, rstrip: true, single_word: true, normalized: true }));
+    j.added_tokens.push(mk(' of the', {}));
+    j.added_tokens.push(mk('<|im', { special: true }));
+    j.normalizer = { type: 'NFC' };
+  }
+  const out = path.join(TMP, `gpt2-${prefixSpace ? 'aps' : 'plain'}${extraAdded ? '-added' : ''}.json`);
+  fs.writeFileSync(out, JSON.stringify(j));
+  return out;
+}
+
+function trainSmall(texts) {
+  // HF trains with its defaults (BpeTrainer: vocab 30000); we keep it small by
+  // training on a slice of the corpus and save it as a tokenizer.json.
+  // (the npm binding has no ByteLevel decoder constructor: it is set in the JSON)
+  const { BPE, byteLevelPreTokenizer } = require(path.join(PEERS, 'tokenizers'));
+  const t = new Tokenizer(BPE.empty());
+  t.setPreTokenizer(byteLevelPreTokenizer(false, true));
+  const file = path.join(TMP, 'train.txt');
+  fs.writeFileSync(file, texts.join('\n'));
+  t.train([file]);
+  const out = path.join(TMP, 'trained.json');
+  t.save(out);
+  const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+  j.decoder = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  fs.writeFileSync(out, JSON.stringify(j));
+  return out;
+}
+
+async function main() {
+  if (!fs.existsSync(BIN)) { console.log(`FAIL ${BIN} is missing (run make)`); process.exit(1); }
+  const t0 = Date.now();
+  const texts = buildCorpus(MB);
+  const total = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+  console.log(`corpus: ${texts.length} texts, ${(total / 1e6).toFixed(1)} MB (built in ${Date.now() - t0} ms)`);
+  if (total < MB * 1e6 * 0.95) fail(`corpus is only ${total} bytes`);
+
+  await compare('qwen', QWEN, texts);
+  const r = rng(7);
+  const third = texts.filter(() => r() < 0.3);
+  await compare('gpt2', gpt2Variant(QWEN, false, false), third);
+  const tenth = texts.filter(() => r() < 0.1);
+  await compare('gpt2-aps+added', gpt2Variant(QWEN, true, true), tenth);
+  const trained = trainSmall(texts.filter(() => r() < 0.02));
+  await compare('trained', trained, tenth);
+  await compareDecode('qwen', QWEN, 151665, r);
+  await compareDecode('trained', trained, 1000, r);
+
+  fs.rmSync(TMP, { recursive: true, force: true });
+  console.log(failures ? `tokenizer_hf: ${failures} failures` : 'tokenizer_hf: all equal');
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((e) => { console.log('FAIL ' + (e && e.stack || e)); process.exit(1); });
