@@ -305,6 +305,9 @@ int cmd_chat(int argc, char **argv) {
         fprintf(stderr, "monologue chat: the model has no tokenizer (a GGUF with tokenizer metadata, or a folder with tokenizer.json, is needed)\n");
         goto done;
     }
+    if (mono_tokenizer_token_id(tok, "<|im_start|>", 12) < 0 || mono_tokenizer_token_id(tok, "<|im_end|>", 10) < 0)
+        fprintf(stderr, "monologue chat: warning: the tokenizer has no <|im_start|>/<|im_end|> tokens; "
+                        "this model was probably not trained for ChatML chat\n");
     mono_context_params cp = mono_context_params_default();
     cp.n_ctx = (int)o.n_ctx;
     cp.n_threads = (int)o.n_threads;

@@ -86,6 +86,7 @@ typedef struct gen_state {
     text_sink sink;
     int32_t *out;          /* sampled tokens */
     size_t n_out, cap_out;
+    mono_status fail;      /* why a stream step returned MONO_MATCH_NOMEM */
 } gen_state;
 
 static mono_status out_push(gen_state *g, int32_t t, mono_error *err) {
@@ -107,7 +108,11 @@ static int stream_token(gen_state *g, int32_t t, mono_error *err) {
     const char *text;
     size_t len;
     if (!g->p->special_text && mono_tokenizer_token_is_special(g->tok, t)) return MONO_MATCH_MORE;
-    if (mono_detok_push(g->detok, t, &text, &len, err) != MONO_OK) return MONO_MATCH_NOMEM;
+    mono_status st = mono_detok_push(g->detok, t, &text, &len, err);
+    if (st != MONO_OK) {
+        g->fail = st; /* e.g. an id beyond the tokenizer's vocabulary */
+        return MONO_MATCH_NOMEM;
+    }
     return mono_stop_matcher_feed(&g->match, text, len, sink_emit, &g->sink);
 }
 
@@ -117,7 +122,11 @@ static int stream_finish(gen_state *g, mono_error *err) {
     if (!g->tok) return MONO_MATCH_MORE;
     const char *text;
     size_t len;
-    if (mono_detok_flush(g->detok, &text, &len, err) != MONO_OK) return MONO_MATCH_NOMEM;
+    mono_status st = mono_detok_flush(g->detok, &text, &len, err);
+    if (st != MONO_OK) {
+        g->fail = st;
+        return MONO_MATCH_NOMEM;
+    }
     int r = mono_stop_matcher_feed(&g->match, text, len, sink_emit, &g->sink);
     if (r != MONO_MATCH_MORE) return r;
     return mono_stop_matcher_flush(&g->match, sink_emit, &g->sink);
@@ -185,7 +194,8 @@ static mono_status gen_decode(gen_state *g, const float *logits, mono_gen_stats 
         g->sink.called = 0;
         int r = stream_token(g, t, err);
         if (r == MONO_MATCH_MORE && !g->sink.called && sink_poll(&g->sink)) r = MONO_MATCH_CANCEL;
-        if (r == MONO_MATCH_NOMEM) return err && err->status != MONO_OK ? err->status : mono_error_set(err, MONO_ERR_NOMEM, "generate: out of memory");
+        if (r == MONO_MATCH_NOMEM)
+            return g->fail != MONO_OK ? g->fail : mono_error_set(err, MONO_ERR_NOMEM, "generate: out of memory");
         if (r == MONO_MATCH_STOP) { stats->stop_reason = MONO_STOP_STRING; return MONO_OK; }
         if (r == MONO_MATCH_CANCEL) { stats->stop_reason = MONO_STOP_CANCELLED; return MONO_OK; }
         /* the last token is not evaluated: nothing would read its logits */
@@ -196,7 +206,8 @@ static mono_status gen_decode(gen_state *g, const float *logits, mono_gen_stats 
     int r = stream_finish(g, err);
     if (r == MONO_MATCH_STOP) stats->stop_reason = MONO_STOP_STRING;
     else if (r == MONO_MATCH_CANCEL) stats->stop_reason = MONO_STOP_CANCELLED;
-    else if (r == MONO_MATCH_NOMEM) return mono_error_set(err, MONO_ERR_NOMEM, "generate: out of memory");
+    else if (r == MONO_MATCH_NOMEM)
+        return g->fail != MONO_OK ? g->fail : mono_error_set(err, MONO_ERR_NOMEM, "generate: out of memory");
     return MONO_OK;
 }
 

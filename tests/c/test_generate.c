@@ -335,6 +335,43 @@ static void test_streaming_and_stops(mt_ctx *t) {
     mono_free(out2);
     mono_sampler_free(g);
 
+    /* 7. special_text: special tokens stream as their text, so the stream is decode(all) */
+    mono_context_reset(ctx);
+    mono_sampler_reset(s);
+    gp.special_text = 1;
+    gp.max_tokens = 200;
+    stream h = {0};
+    MT_CHECK(t, mono_generate(ctx, f.tok, s, f.prompt, (size_t)f.n_prompt, &gp, stream_fn, &h, &st, &out2, &n_out2, &err) == MONO_OK);
+    char *all = NULL;
+    size_t all_len = 0;
+    int n_special = 0;
+    for (size_t i = 0; i < n_out2; i++) n_special += mono_tokenizer_token_is_special(f.tok, out2[i]);
+    MT_CHECK(t, mono_tokenizer_decode(f.tok, out2, n_out2, &all, &all_len, &err) == MONO_OK);
+    MT_CHECK_MSG(t, h.len == all_len && !memcmp(h.text, all, all_len), "special_text stream differs from decode (%d specials)", n_special);
+    mono_free(all);
+    mono_free(out2);
+    gp.special_text = 0;
+
+    /* 8. a tokenizer smaller than the model's vocabulary: a clear error, not a crash */
+    mono_train_options opts;
+    mono_train_options_init(&opts);
+    opts.vocab_size = 300;
+    size_t clen;
+    char *corpus = make_corpus(&clen);
+    const char *texts[] = {corpus};
+    char *json = NULL;
+    size_t json_len = 0;
+    mono_tokenizer *small_tok = NULL;
+    if (MT_CHECK(t, mono_tokenizer_train_texts(texts, &clen, 1, &opts, &json, &json_len, NULL, &err) == MONO_OK) &&
+        MT_CHECK(t, mono_tokenizer_load_json_bytes(json, json_len, &small_tok, &err) == MONO_OK)) {
+        mono_context_reset(ctx);
+        mono_status r = mono_generate(ctx, small_tok, s, f.prompt, (size_t)f.n_prompt, &gp, NULL, NULL, &st, NULL, NULL, &err);
+        MT_CHECK_MSG(t, r == MONO_ERR_RANGE && strstr(err.message, "vocabulary"), "status %d: %s", (int)r, err.message);
+    }
+    mono_tokenizer_free(small_tok);
+    mono_free(json);
+    free(corpus);
+
     free(plain);
     mono_free(want);
     mono_free(out);
