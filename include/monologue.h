@@ -13,6 +13,8 @@
  *   4. Context       ... and run any number of independent contexts on it,
  *                    each with its own KV cache.
  *   5. Sampler       turn logits into the next token.
+ *   6. Generation    the loop that streams text (stop tokens and strings,
+ *                    cancel), chat templates and multi-turn chat sessions.
  *
  * Conventions
  *   - Every name starts with mono_ and reads prefix_noun_verb.
