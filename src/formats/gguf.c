@@ -173,7 +173,9 @@ static mono_status read_kv(cursor *c, mono_gguf_kv *kv, size_t idx) {
         if ((st = skip_value(c, type, 0, k))) return st;
         kv->data = c->base + start;
     }
-    kv->size = c->pos - start;
+    /* size counts the bytes data points at: the string's bytes, the array's
+     * elements (after its 12-byte header), or the scalar */
+    kv->size = c->pos - start - (type == MONO_GGUF_STRING ? 8 : type == MONO_GGUF_ARRAY ? 12 : 0);
     return MONO_OK;
 }
 

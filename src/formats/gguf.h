@@ -55,11 +55,11 @@ typedef struct mono_gguf_str {
 typedef struct mono_gguf_kv {
     const char *key;              /* NUL-terminated copy */
     int type;                     /* mono_gguf_type */
-    /* scalars: the value's bytes (little-endian) in the file; arrays: the
-     * first element (for arrays of strings/arrays: the first element's
-     * length prefix). */
+    /* scalars: the value's bytes (little-endian) in the file; strings: the
+     * string's bytes; arrays: the elements after the array header (for
+     * arrays of strings/arrays: the first element's length prefix). */
     const uint8_t *data;
-    size_t size;                  /* bytes of the whole value */
+    size_t size;                  /* bytes at data: scalar, string or elements */
     mono_gguf_str str;            /* MONO_GGUF_STRING */
     int arr_type;                 /* MONO_GGUF_ARRAY: element type */
     uint64_t arr_n;               /* MONO_GGUF_ARRAY: element count */
