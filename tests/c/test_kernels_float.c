@@ -329,6 +329,10 @@ static void test_gemm(mt_ctx *t, const isa_table *isas, int n_isa) {
     /* a long row (chunked paths) with a few tokens */
     for (size_t ti = 0; ti < 3; ti++) check_gemm(t, isas, n_isa, types[ti], 4864, 6, 0, 6, 11, &r);
     for (size_t ti = 0; ti < 3; ti++) check_gemm(t, isas, n_isa, types[ti], 1100, 5, 2, 5, 19, &r);
+    /* enough tokens to span several of the SIMD kernels' L2 token blocks
+     * (256 KiB of activations: 13 tokens at n = 4864, 59 at n = 1100) */
+    for (size_t ti = 0; ti < 3; ti++) check_gemm(t, isas, n_isa, types[ti], 4864, 7, 0, 7, 41, &r);
+    check_gemm(t, isas, n_isa, MONO_TYPE_F16, 1100, 9, 1, 9, 131, &r);
 }
 
 /* Every finite half through a one-hot dot (exact: one product, zeros
