@@ -190,6 +190,58 @@ def write_safetensors(path, named):
             f.write(b)
 
 
+def read_safetensors(path):
+    """{name: float32 numpy array} from a safetensors file (F32, F16, BF16, I32)."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    if len(buf) < 8:
+        raise ExportError("%s: truncated safetensors file" % path)
+    n = struct.unpack("<Q", buf[:8])[0]
+    if 8 + n > len(buf):
+        raise ExportError("%s: header runs past the end of the file" % path)
+    header = json.loads(buf[8:8 + n])
+    data, out = buf[8 + n:], {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        if not 0 <= b <= e <= len(data):
+            raise ExportError("%s: tensor %s lies outside the file" % (path, name))
+        raw, dt = data[b:e], info["dtype"]
+        if dt == "F32":
+            a = np.frombuffer(raw, dtype=np.float32)
+        elif dt == "F16":
+            a = np.frombuffer(raw, dtype=np.float16).astype(np.float32)
+        elif dt == "BF16":
+            a = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+        elif dt == "I32":
+            a = np.frombuffer(raw, dtype=np.int32)
+        else:
+            raise ExportError("%s: unsupported dtype %s" % (path, dt))
+        out[name] = a.reshape(info["shape"]).copy()
+    return out
+
+
+def load_hf_folder(path):
+    """A PyTorch Qwen2 from a Hugging Face folder (config.json in the
+    transformers 4 or 5 style, one model.safetensors, tied embeddings)."""
+    with open(os.path.join(path, "config.json")) as f:
+        cfg = json.load(f)
+    theta = cfg.get("rope_theta", (cfg.get("rope_parameters") or {}).get("rope_theta", 10000.0))
+    mc = ModelConfig(vocab_size=cfg["vocab_size"], hidden_size=cfg["hidden_size"],
+                     intermediate_size=cfg["intermediate_size"], num_hidden_layers=cfg["num_hidden_layers"],
+                     num_attention_heads=cfg["num_attention_heads"],
+                     num_key_value_heads=cfg.get("num_key_value_heads", cfg["num_attention_heads"]),
+                     max_position_embeddings=cfg["max_position_embeddings"], rope_theta=float(theta),
+                     rms_norm_eps=cfg["rms_norm_eps"], tie_word_embeddings=cfg.get("tie_word_embeddings", True))
+    model = Qwen2(mc)
+    st = read_safetensors(os.path.join(path, "model.safetensors"))
+    sd = {k[len("model."):]: torch.from_numpy(v) for k, v in st.items() if k.startswith("model.")}
+    model.load_state_dict(sd)
+    model.eval()
+    return model
+
+
 def export_hf(model, tokenizer_path, out_dir):
     c = model.config
     _, _, _, sp = read_tokenizer(tokenizer_path, c.vocab_size)

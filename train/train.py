@@ -406,10 +406,12 @@ def _train(args, rank, world, device):
             flag = torch.tensor([1.0 if out_of_time else 0.0], device=device)
             dist.all_reduce(flag)
             out_of_time = flag.item() > 0
+        if args.stop_after and step >= args.stop_after:  # simulated interruption (tests)
+            out_of_time = True
         if step % tc["ckpt_every"] == 0 or step == tc["max_steps"] or out_of_time:
             checkpoint()
         if out_of_time and step < tc["max_steps"]:
-            stop_reason = "time limit"
+            stop_reason = "stop-after" if args.stop_after and step >= args.stop_after else "time limit"
             break
 
     if rank == 0:
@@ -446,6 +448,7 @@ def main(argv=None):
     p.add_argument("--time-limit", type=float, default=0, help="checkpoint and stop after this many seconds")
     p.add_argument("--time-budget", type=float, default=0,
                    help="shorten max_steps so that training ends within this many seconds")
+    p.add_argument("--stop-after", type=int, default=0, help="checkpoint and stop after this step (as if interrupted)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads per process")
     for k, t in (("max_steps", int), ("batch_size", int), ("grad_accum", int), ("eval_every", int),
                  ("ckpt_every", int), ("lr", float), ("warmup_steps", int)):
