@@ -630,6 +630,12 @@ mono_status mono_chat_add(mono_chat *chat, const char *role, const char *content
 /* Forgets the conversation (the system prompt stays) and empties the cache. */
 void mono_chat_reset(mono_chat *chat);
 
+/* Forgets the n oldest messages after the system prompt (all of them when
+ * n is larger), e.g. to make room when mono_chat_respond says the
+ * conversation no longer fits the context (MONO_ERR_RANGE). The next turn
+ * re-evaluates the conversation from the first changed token. */
+void mono_chat_forget(mono_chat *chat, size_t n);
+
 size_t mono_chat_n_messages(const mono_chat *chat);
 /* Message i (the system prompt, when one was given, is message 0); NULL
  * when out of range. Valid until the next call that changes the chat. */

@@ -233,6 +233,12 @@ static int turn(repl *r, const char *text) {
     mono_gen_stats gs;
     interrupted = 0;
     mono_status s = mono_chat_respond(r->chat, text, r->smp, &r->gp, on_text, NULL, &gs, &err);
+    /* too long for the context: forget the oldest exchange and try again */
+    while (s == MONO_ERR_RANGE && mono_chat_n_messages(r->chat) >= (size_t)(r->o->system ? 3 : 2)) {
+        mono_chat_forget(r->chat, 2);
+        if (r->o->verbose) fprintf(stderr, "[context full: forgot the oldest exchange]\n");
+        s = mono_chat_respond(r->chat, text, r->smp, &r->gp, on_text, NULL, &gs, &err);
+    }
     fputs("\n", stdout);
     fflush(stdout);
     if (s == MONO_ERR_CANCELLED) {

@@ -125,6 +125,16 @@ void mono_chat_reset(mono_chat *chat) {
     mono_context_reset(chat->ctx);
 }
 
+void mono_chat_forget(mono_chat *chat, size_t n) {
+    if (!chat) return;
+    size_t first = chat->has_system ? 1 : 0, have = chat->n_msgs - first;
+    if (n > have) n = have;
+    if (n == 0) return;
+    for (size_t i = first; i < first + n; i++) free((void *)chat->msgs[i].content);
+    memmove(chat->msgs + first, chat->msgs + first + n, (chat->n_msgs - first - n) * sizeof *chat->msgs);
+    chat->n_msgs -= n;
+}
+
 mono_status mono_chat_add(mono_chat *chat, const char *role, const char *content, mono_error *err) {
     if (!chat) return mono_error_set(err, MONO_ERR_INVALID_ARG, "chat: NULL chat");
     return msg_push(chat, role, content, content ? strlen(content) : 0, err);

@@ -91,6 +91,11 @@ if [ $rc = 1 ] && grep -q 'UTF-8' "$TMP/e6" && grep -q "unknown command '/nonsen
 printf 'Hello there, this does not fit\n' | chat -c 40 -n 4 --temp 0 >/dev/null 2>"$TMP/e7"; rc=$?
 if [ $rc = 1 ] && grep -q 'context holds 40' "$TMP/e7"; then ok "too long for the context: refused"; else bad "ctx: rc=$rc $(cat "$TMP/e7")"; fi
 
+printf 'one two\nthree four\nfive six\nseven eight\nnine ten\neleven twelve\n' | chat -c 110 -n 6 --temp 0 >/dev/null 2>"$TMP/e7b"; rc=$?
+n=$(grep -c '^\[prefill' "$TMP/e7b")
+if [ $rc = 0 ] && [ "$n" = 6 ] && grep -q 'forgot the oldest exchange' "$TMP/e7b"; then ok "a full context forgets the oldest exchange"
+else bad "forgetting: rc=$rc turns=$n $(cat "$TMP/e7b")"; fi
+
 # 7. bad flags (status 2) and models (status 1)
 for args in "--temp abc" "--top-p 0" "--top-k -1" "--template llama" "--stop" "--bogus" "-c 0" "--kv f8"; do
   chat $args </dev/null >/dev/null 2>"$TMP/e8"; rc=$?
