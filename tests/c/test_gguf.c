@@ -13,6 +13,7 @@
 
 #include "core/file.h"
 #include "formats/gguf.h"
+#include "formats/gguf_convert.h"
 #include "formats/gguf_write.h"
 #include "formats/model_file.h"
 #include "test.h"
@@ -468,6 +469,62 @@ static void check_model_view(mt_ctx *t) {
     mono_gguf_writer_free(w);
 }
 
+/* HF folder -> GGUF (as stored, and all-f32) -> the same tensors. */
+static void check_convert(mt_ctx *t) {
+    static const char *dirs[] = {"golden/models/tiny-f32", "golden/models/small-bf16-untied", "golden/models/f16-mha"};
+    for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {
+        char src[512], out[] = "/tmp/mono_conv_XXXXXX";
+        mono_error e = {0};
+        mono_model_file *hf = NULL, *gg = NULL;
+        mt_shared_path(src, sizeof src, dirs[d]);
+        if (!MT_CHECK_MSG(t, mono_model_file_open(src, &hf, &e) == MONO_OK, "%s", e.message)) continue;
+        int fd = mkstemp(out);
+        if (fd >= 0) close(fd);
+        for (int as_f32 = 0; as_f32 < 2; as_f32++) {
+            mono_convert_options opt;
+            mono_convert_options_init(&opt);
+            if (as_f32) opt.type = MONO_TYPE_F32;
+            if (!MT_CHECK_MSG(t, mono_model_file_write_gguf(hf, &opt, out, &e) == MONO_OK, "%s", e.message)) continue;
+            if (!MT_CHECK_MSG(t, mono_model_file_open(out, &gg, &e) == MONO_OK, "%s", e.message)) continue;
+            const mono_hparams *a = mono_model_file_hparams(hf), *b = mono_model_file_hparams(gg);
+            MT_CHECK(t, a->n_layer == b->n_layer && a->n_embd == b->n_embd && a->n_head == b->n_head &&
+                        a->n_head_kv == b->n_head_kv && a->head_dim == b->head_dim && a->n_ff == b->n_ff &&
+                        a->n_vocab == b->n_vocab && a->n_ctx_train == b->n_ctx_train && a->rope_theta == b->rope_theta &&
+                        a->rms_eps == b->rms_eps && a->tied_embeddings == b->tied_embeddings && !strcmp(a->arch, b->arch));
+            MT_CHECK_EQ_INT(t, mono_model_file_n_tensors(gg), mono_model_file_n_tensors(hf));
+            const mono_gguf *g = mono_model_file_gguf(gg);
+            const mono_gguf_kv *toks = mono_gguf_find(g, "tokenizer.ggml.tokens");
+            MT_CHECK(t, toks && toks->arr_n == (uint64_t)a->n_vocab && toks->arr_strs[0].len == 1 && toks->arr_strs[0].ptr[0] == '!');
+            int same = 1;
+            for (size_t i = 0; i < mono_model_file_n_tensors(hf); i++) {
+                const mono_tensor *x = mono_model_file_tensor_at(hf, i), *y = mono_model_file_tensor(gg, x->name);
+                if (!y || y->n_dims != x->n_dims || memcmp(y->ne, x->ne, sizeof x->ne)) { same = 0; continue; }
+                int want = (as_f32 || x->n_dims == 1) ? MONO_TYPE_F32 : x->type;
+                if (y->type != want) { same = 0; continue; }
+                int64_t n = 1;
+                for (int k = 0; k < MONO_MAX_DIMS; k++) n *= x->ne[k];
+                float *fx = malloc((size_t)n * 4), *fy = malloc((size_t)n * 4);
+                mono_type_get(x->type)->to_float(x->data, fx, n);
+                mono_type_get(y->type)->to_float(y->data, fy, n);
+                same &= !memcmp(fx, fy, (size_t)n * 4);   /* f32/f16/bf16 widen exactly */
+                free(fx); free(fy);
+            }
+            MT_CHECK_MSG(t, same, "%s (f32=%d): tensors differ after conversion", dirs[d], as_f32);
+            mono_model_file_close(gg);
+            gg = NULL;
+        }
+        /* a tokenizer larger than the model's vocabulary is refused */
+        char tok[512];
+        mono_convert_options opt;
+        mono_convert_options_init(&opt);
+        opt.tokenizer_json = mt_shared_path(tok, sizeof tok, "tokenizers/qwen2.5/tokenizer.json");
+        if (d == 0)
+            MT_CHECK(t, mono_model_file_write_gguf(hf, &opt, out, &e) != MONO_OK && strstr(e.message, "outside the model's vocabulary"));
+        remove(out);
+        mono_model_file_close(hf);
+    }
+}
+
 void suite_gguf(mt_ctx *t) {
     uint8_t *file = NULL;
     size_t size = 0, data_end = 0;
@@ -476,4 +533,5 @@ void suite_gguf(mt_ctx *t) {
     free(file);
     check_hostile(t);
     check_model_view(t);
+    check_convert(t);
 }
