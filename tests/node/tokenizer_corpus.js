@@ -24,6 +24,11 @@ function rng(seed) {
 }
 
 function sotuText(maxBytes) {
+  return sotuDocs(maxBytes).join('\n\n');
+}
+
+// The addresses themselves, in date order, until maxBytes.
+function sotuDocs(maxBytes) {
   const dir = path.join(PEERS, '@stdlib', 'datasets-sotu', 'data');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
   const parts = [];
@@ -34,7 +39,7 @@ function sotuText(maxBytes) {
     parts.push(t);
     n += Buffer.byteLength(t);
   }
-  return parts.join('\n\n');
+  return parts;
 }
 
 function walk(dir, exts, out, limit) {
@@ -179,4 +184,4 @@ function buildCorpus(mb) {
   return texts;
 }
 
-module.exports = { buildCorpus, sotuText, rng, ROOT, PEERS };
+module.exports = { buildCorpus, sotuText, sotuDocs, rng, ROOT, PEERS };
