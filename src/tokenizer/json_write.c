@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/train.h"
 #include "tokenizer/utf8.h"
 
@@ -35,19 +36,10 @@ static const char qwen2_pattern[] =
 
 static const char byte_level_opts[] = "\"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": false";
 
-uint32_t mono_byte_level_codepoint(uint8_t b) {
-    /* Printable Latin-1 stands for itself; the 68 other bytes (controls,
-     * space, DEL, the C1 range, NBSP, soft hyphen) take U+0100.. in order. */
-    if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE) return b;
-    if (b <= 0x20) return 0x100u + b;
-    if (b <= 0xA0) return 0x100u + 33 + (b - 0x7Fu);
-    return 0x100u + 33 + 34;   /* 0xAD */
-}
-
 /* Writes a token's bytes as a JSON string in byte-level spelling. */
 static void write_token(FILE *f, const uint8_t *s, size_t n, char *buf) {
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += mono_utf8_encode(mono_byte_level_codepoint(s[i]), (uint8_t *)buf + k);
+    for (size_t i = 0; i < n; i++) k += mono_utf8_encode(mono_bytelevel_char(s[i]), (uint8_t *)buf + k);
     mono_json_write_string(f, buf, k);
 }
 

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "tokenizer/nfc.h"
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 /* Files are fed in chunks of about this size (see feed_file). */
@@ -228,9 +229,7 @@ static size_t special_as_bytes(const uint8_t *s, size_t n, uint8_t *out) {
         uint32_t cp;
         size_t len = mono_utf8_decode(s + i, n - i, &cp);
         if (!len) return 0;
-        int found = -1;
-        for (int b = 0; b < 256; b++)
-            if (mono_byte_level_codepoint((uint8_t)b) == cp) { found = b; break; }
+        int found = mono_bytelevel_byte(cp);
         if (found < 0) return 0;
         out[k++] = (uint8_t)found;
         i += len;

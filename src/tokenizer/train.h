@@ -30,7 +30,8 @@
  * Token ids 0..255 are the 256 single bytes, ordered by the code point of
  * their GPT-2 byte-level character (bytes_to_unicode): '!'..'~' first, then
  * U+00A1.., then the remapped control/space bytes U+0100... This is the order
- * of GPT-2's and Qwen's vocabularies, and of HF's trainer. Ids from 256 on
+ * of GPT-2's and Qwen's vocabularies, and of HF's trainer (the mapping is
+ * mono_bytelevel_char in tokenizer.h). Ids from 256 on
  * are merge results in the order they were learned. Two merges may produce
  * the same string (e.g. "ab"+"c" and "a"+"bc"); like HF's trainer, the later
  * merge then reuses the earlier id, so n_merges >= n_tokens - 256.
@@ -87,8 +88,5 @@ mono_status mono_bpe_model_write_json(const mono_bpe_model *m, FILE *f, mono_err
 
 /* The same, into a malloc'd NUL-terminated buffer (release with mono_free). */
 mono_status mono_bpe_model_to_json(const mono_bpe_model *m, char **out, size_t *len, mono_error *err);
-
-/* GPT-2's bytes_to_unicode: the code point that stands for byte b. */
-uint32_t mono_byte_level_codepoint(uint8_t b);
 
 #endif

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 typedef struct pair_info {
     uint32_t a, b;
@@ -267,9 +268,9 @@ static int is_forbidden(const merge_state *ms, const uint8_t *s, size_t n) {
 /* Byte b's token id: its rank by byte-level code point (GPT-2 order). */
 static void byte_ids(uint32_t id_of_byte[256], uint8_t byte_of_id[256]) {
     for (int b = 0; b < 256; b++) {
-        uint32_t cp = mono_byte_level_codepoint((uint8_t)b), rank = 0;
+        uint32_t cp = mono_bytelevel_char((uint8_t)b), rank = 0;
         for (int o = 0; o < 256; o++)
-            if (mono_byte_level_codepoint((uint8_t)o) < cp) rank++;
+            if (mono_bytelevel_char((uint8_t)o) < cp) rank++;
         id_of_byte[b] = rank;
         byte_of_id[rank] = (uint8_t)b;
     }

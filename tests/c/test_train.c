@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "monologue.h"
 #include "test.h"
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/train_internal.h"
 
 /* ---- a naive reference trainer ------------------------------------------ */
@@ -38,8 +39,8 @@ static uint32_t ref_train(const mono_trainer *tr, uint32_t target, uint32_t *mer
                           ref_tok *toks, uint32_t *n_toks, const char *forbid) {
     uint32_t id_of_byte[256], nt = 0;
     for (int b = 0; b < 256; b++) {
-        uint32_t cp = mono_byte_level_codepoint((uint8_t)b), r = 0;
-        for (int o = 0; o < 256; o++) r += mono_byte_level_codepoint((uint8_t)o) < cp;
+        uint32_t cp = mono_bytelevel_char((uint8_t)b), r = 0;
+        for (int o = 0; o < 256; o++) r += mono_bytelevel_char((uint8_t)o) < cp;
         id_of_byte[b] = r;
         toks[r].s[0] = (uint8_t)b;
         toks[r].n = 1;
@@ -215,17 +216,17 @@ static int has_token(const mono_bpe_model *m, const char *s) {
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_byte_level(mt_ctx *t) {
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint(' '), 0x120);
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint('\n'), 0x10A);
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint(0), 0x100);
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint(0x7F), 0x121);
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint(0xA0), 0x142);
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint(0xAD), 0x143);
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint('A'), 'A');
-    MT_CHECK_EQ_INT(t, mono_byte_level_codepoint(0xFF), 0xFF);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char(' '), 0x120);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char('\n'), 0x10A);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char(0), 0x100);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char(0x7F), 0x121);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char(0xA0), 0x142);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char(0xAD), 0x143);
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char('A'), 'A');
+    MT_CHECK_EQ_INT(t, mono_bytelevel_char(0xFF), 0xFF);
     int seen[0x144] = {0}, ok = 1;
     for (int b = 0; b < 256; b++) {
-        uint32_t cp = mono_byte_level_codepoint((uint8_t)b);
+        uint32_t cp = mono_bytelevel_char((uint8_t)b);
         if (cp >= 0x144 || seen[cp]++) ok = 0;
     }
     MT_CHECK_MSG(t, ok, "bytes_to_unicode is not a bijection onto U+0021..U+0143");
