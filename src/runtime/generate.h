@@ -4,8 +4,10 @@
  * callback.
  *
  * Text goes in as it is decoded; what comes out is exactly the text before
- * the first stop string, delivered as early as possible: bytes are held
- * back only while the held tail could still grow into a stop string.
+ * the first stop string to complete (the earliest end; of those ending
+ * together, the longest), delivered as early as possible: bytes are held
+ * back only while the held tail could still grow into a stop string. The
+ * result does not depend on how the text is cut into pieces.
  */
 #ifndef MONO_RUNTIME_GENERATE_H
 #define MONO_RUNTIME_GENERATE_H

@@ -77,15 +77,19 @@ int mono_stop_matcher_feed(mono_stop_matcher *m, const char *text, size_t len, m
     if (!mono_strbuf_append(&m->held, text, len)) return MONO_MATCH_NOMEM;
     const char *h = m->held.data;
     size_t hn = m->held.len;
-    /* the earliest complete stop string */
-    for (size_t pos = 0; pos < hn; pos++) {
-        for (int i = 0; i < m->n; i++) {
-            if (m->lens[i] <= hn - pos && memcmp(h + pos, m->stops[i], m->lens[i]) == 0) {
-                m->stopped = 1;
-                int r = emit_text(emit, user, h, pos);
-                m->held.len = 0;
-                return r == MONO_MATCH_MORE ? MONO_MATCH_STOP : r;
-            }
+    /* The stop string that completes first, as if the text had come one
+     * byte at a time (so the result does not depend on how the text was cut
+     * into tokens); of those ending at the same byte, the longest. */
+    for (size_t end = 1; end <= hn; end++) {
+        size_t start = end;
+        for (int i = 0; i < m->n; i++)
+            if (m->lens[i] <= end && end - m->lens[i] < start && memcmp(h + end - m->lens[i], m->stops[i], m->lens[i]) == 0)
+                start = end - m->lens[i];
+        if (start < end) {
+            m->stopped = 1;
+            int r = emit_text(emit, user, h, start);
+            m->held.len = 0;
+            return r == MONO_MATCH_MORE ? MONO_MATCH_STOP : r;
         }
     }
     /* hold the earliest tail that is a proper prefix of some stop string */

@@ -160,6 +160,9 @@ static void test_stop_matcher_splits(mt_ctx *t) {
         {"x<EN", "x<EN", 0},               /* a prefix at the very end is flushed */
         {"x<END>y", "x", 1},
         {"aab", "a", 1},                   /* overlap: "a" then "ab" */
+        {"x<ENDab", "x<END", 1},           /* "<END" alone never completes */
+        {"<ab", "<", 1},
+        {"q\nUser<END>", "q\nUser", 1},
         {"\nUse\nUser:", "\nUse", 1},      /* a failed prefix followed by a match */
         {"<E<END>", "<E", 1},
         {"a", "a", 0},
@@ -185,6 +188,25 @@ static void test_stop_matcher_splits(mt_ctx *t) {
             /* nothing is held longer than the longest stop string minus one byte */
             all_ok &= MT_CHECK(t, max_held <= 5);
         }
+    }
+    /* the first stop string to complete wins, however the text is cut:
+     * "ab" completes before "xaby" does, though "xaby" starts earlier */
+    {
+        const char *st2[] = {"xaby", "ab", "by!"};
+        mono_stop_matcher m2;
+        MT_CHECK(t, mono_stop_matcher_init(&m2, st2, 3, &err) == MONO_OK);
+        const char *text = "zxaby!";
+        int same = 1;
+        for (unsigned mask = 0; mask < 32; mask++) {
+            collect c2 = {0};
+            int stopped;
+            size_t max_held;
+            mono_stop_matcher_reset(&m2);
+            run_split(&m2, text, mask, &c2, &stopped, &max_held);
+            same &= stopped && c2.len == 2 && !memcmp(c2.buf, "zx", 2);
+        }
+        MT_CHECK(t, same);
+        mono_stop_matcher_free(&m2);
     }
     /* text after a stop is ignored */
     collect c = {0};
