@@ -59,6 +59,7 @@ write(G, "q8_0.gguf", gguf([("general.architecture", 8, s("x"))], [("q", [32, 2]
 S = "fuzz/corpus/safetensors"
 def st(header, data):
     h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((-len(h)) % 8)   # writers pad the header to 8 bytes
     return struct.pack("<Q", len(h)) + h + data
 write(S, "mixed.safetensors", st({"__metadata__": {"format": "pt"},
                                    "w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},

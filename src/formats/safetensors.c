@@ -144,6 +144,15 @@ static mono_status st_parse(mono_safetensors *st, mono_error *err) {
         max_name = spans[i].name;
     }
     free(spans);
+    /* Writers pad the header so data starts 8-aligned; an element split
+     * across alignment would make every typed load of it misaligned. */
+    for (size_t i = 0; i < st->n; i++) {
+        size_t es = mono_safetensors_type_size(st->tensors[i].type);
+        if (st->tensors[i].nbytes && (size_t)((const uint8_t *)st->tensors[i].data - p) % es)
+            return mono_error_set(err, MONO_ERR_FORMAT,
+                                  "tensor '%s': data at file offset %zu is not aligned to its %zu-byte elements",
+                                  st->tensors[i].name, (size_t)((const uint8_t *)st->tensors[i].data - p), es);
+    }
     return MONO_OK;
 }
 

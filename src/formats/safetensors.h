@@ -9,7 +9,9 @@
  * for integer tensors such as the golden files' input_ids. Any other dtype is
  * refused with a message naming the tensor and the dtype. __metadata__ is
  * ignored. Every offset is checked: inside the file, begin <= end, size ==
- * product(shape) * dtype size, no two tensors overlapping, no duplicate names.
+ * product(shape) * dtype size, no two tensors overlapping, no duplicate names,
+ * and each tensor's data aligned (in the file) to its element size, so typed
+ * loads from the mapped data are aligned (writers pad the header to 8).
  */
 #ifndef MONO_FORMATS_SAFETENSORS_H
 #define MONO_FORMATS_SAFETENSORS_H

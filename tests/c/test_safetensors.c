@@ -17,15 +17,22 @@
 #include "formats/safetensors.h"
 #include "test.h"
 
-/* header JSON + data -> file bytes (header length little-endian) */
-static uint8_t *make_st(const char *header, const void *data, size_t data_len, size_t *out_len) {
-    size_t hl = strlen(header);
+/* header JSON + data -> file bytes (header length little-endian; the
+ * header padded with spaces to a multiple of 8, as writers do, unless
+ * the caller asks for raw) */
+static uint8_t *make_st_raw(const char *header, const void *data, size_t data_len, size_t *out_len, int pad) {
+    size_t len = strlen(header), hl = pad ? (len + 7) / 8 * 8 : len;
     uint8_t *buf = malloc(8 + hl + data_len + 1);
     for (int i = 0; i < 8; i++) buf[i] = (uint8_t)((uint64_t)hl >> (8 * i));
-    memcpy(buf + 8, header, hl);
+    memcpy(buf + 8, header, len);
+    memset(buf + 8 + len, ' ', hl - len);
     if (data_len) memcpy(buf + 8 + hl, data, data_len);
     *out_len = 8 + hl + data_len;
     return buf;
+}
+
+static uint8_t *make_st(const char *header, const void *data, size_t data_len, size_t *out_len) {
+    return make_st_raw(header, data, data_len, out_len, 1);
 }
 
 static mono_status open_exact(const uint8_t *bytes, size_t n, mono_error *e) {
@@ -41,11 +48,11 @@ static mono_status open_exact(const uint8_t *bytes, size_t n, mono_error *e) {
 
 static const char *valid_header =
     "{\"__metadata__\":{\"format\":\"pt\"},"
-    "\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-    "\"h\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[24,32]},"
-    "\"s\":{\"dtype\":\"BF16\",\"shape\":[],\"data_offsets\":[32,34]},"
-    "\"ids\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[34,46]},"
-    "\"big\":{\"dtype\":\"I64\",\"shape\":[1,1],\"data_offsets\":[46,54]},"
+    "\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[8,32]},"
+    "\"h\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[44,52]},"
+    "\"s\":{\"dtype\":\"BF16\",\"shape\":[],\"data_offsets\":[52,54]},"
+    "\"ids\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[32,44]},"
+    "\"big\":{\"dtype\":\"I64\",\"shape\":[1,1],\"data_offsets\":[0,8]},"
     "\"empty\":{\"dtype\":\"F32\",\"shape\":[0,5],\"data_offsets\":[54,54]}}";
 
 static void check_valid(mt_ctx *t) {
@@ -59,13 +66,13 @@ static void check_valid(mt_ctx *t) {
         MT_CHECK_EQ_INT(t, mono_safetensors_n_tensors(st), 6);
         const mono_tensor *w = mono_safetensors_tensor(st, "w");
         MT_CHECK(t, w && w->type == MONO_TYPE_F32 && w->n_dims == 2 && w->ne[0] == 3 && w->ne[1] == 2 && w->ne[2] == 1);
-        MT_CHECK(t, w && w->nbytes == 24 && !memcmp(w->data, data, 24));
+        MT_CHECK(t, w && w->nbytes == 24 && !memcmp(w->data, data + 8, 24));
         const mono_tensor *h = mono_safetensors_tensor(st, "h");
-        MT_CHECK(t, h && h->type == MONO_TYPE_F16 && h->ne[0] == 4 && !memcmp(h->data, data + 24, 8));
+        MT_CHECK(t, h && h->type == MONO_TYPE_F16 && h->ne[0] == 4 && !memcmp(h->data, data + 44, 8));
         const mono_tensor *s = mono_safetensors_tensor(st, "s");
         MT_CHECK(t, s && s->type == MONO_TYPE_BF16 && s->n_dims == 1 && s->ne[0] == 1 && s->nbytes == 2);
         const mono_tensor *ids = mono_safetensors_tensor(st, "ids");
-        MT_CHECK(t, ids && ids->type == MONO_ST_I32 && ids->nbytes == 12 && !memcmp(ids->data, data + 34, 12));
+        MT_CHECK(t, ids && ids->type == MONO_ST_I32 && ids->nbytes == 12 && !memcmp(ids->data, data + 32, 12));
         const mono_tensor *big = mono_safetensors_tensor(st, "big");
         MT_CHECK(t, big && big->type == MONO_ST_I64 && big->nbytes == 8);
         const mono_tensor *em = mono_safetensors_tensor(st, "empty");
@@ -143,6 +150,17 @@ static void check_hostile(mt_ctx *t) {
     MT_CHECK(t, open_exact(raw4, 5, &e) != MONO_OK && strstr(e.message, "truncated"));
     mono_safetensors *st = NULL;
     MT_CHECK(t, mono_safetensors_open("/nonexistent.safetensors", &st, &e) == MONO_ERR_IO);
+    /* an unpadded header (data at an odd offset) and an odd data offset */
+    size_t n;
+    uint8_t *file = make_st_raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", zeros, 4, &n, 0);
+    MT_CHECK(t, open_exact(file, n, &e) != MONO_OK && strstr(e.message, "aligned"));
+    free(file);
+    file = make_st("{\"a\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[1,3]}}", zeros, 4, &n);
+    MT_CHECK(t, open_exact(file, n, &e) != MONO_OK && strstr(e.message, "aligned"));
+    free(file);
+    file = make_st("{\"a\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[2,4]}}", zeros, 4, &n);
+    MT_CHECK(t, open_exact(file, n, &e) == MONO_OK);
+    free(file);
 }
 
 /* ---- a sharded copy of tiny-f32 ---- */

@@ -69,7 +69,9 @@ def folder(name, config=None, st=None, expect=""):
     open(d + ".expect", "w").write(expect)
 cfg = open(os.path.join(golden, "config.json")).read()
 weights = open(os.path.join(golden, "model.safetensors"), "rb").read()
-def sth(h, data=b""): return struct.pack("<Q", len(h)) + h.encode() + data
+def sth(h, data=b"", padded=True):
+    h = h.encode() + b" " * ((-len(h)) % 8 + (0 if padded else 1))   # unpadded: data at an odd offset
+    return struct.pack("<Q", len(h)) + h + data
 folder("noconfig", None, weights, "config.json")
 folder("noweights", cfg, None, "model.safetensors")
 folder("badjson", cfg[:-3], weights, "config.json")
@@ -85,6 +87,7 @@ folder("st_bounds", cfg, sth('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,
 folder("st_size", cfg, sth('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,8]}}', bytes(16)), "need 16")
 folder("st_dtype", cfg, sth('{"a":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}}', bytes(4)), "F8_E4M3")
 folder("st_overlap", cfg, sth('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', bytes(12)), "overlap")
+folder("st_misaligned", cfg, sth('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', bytes(4), padded=False), "aligned")
 shutil.copy(os.path.join(golden, "model.safetensors"), os.path.join(out, "alone.safetensors"))
 open(os.path.join(out, "alone.safetensors.expect"), "w").write("need the folder")
 open(os.path.join(out, "missing.gguf.expect"), "w").write("No such file")
