@@ -1,14 +1,20 @@
 /*
  * threadpool.c -- the worker pool behind mono_threadpool_run.
  *
- * n-1 pthreads plus the caller (thread 0). A run publishes (fn, arg), sets
- * the count of workers still busy, and bumps a generation counter; workers
- * that were spinning on the counter start at once. A worker that saw no new
- * generation for SPIN_NS goes to sleep on a condition variable, so a pool
- * that is idle between requests does not burn its cores, while decode
- * (hundreds of tiny runs per token, microseconds apart) never pays a futex
- * round trip. The caller waits for the busy count to reach zero the same
- * way: spin, then sleep.
+ * n-1 pthreads plus the caller. A run publishes (fn, arg), resets a claim
+ * counter and the count of unfinished slices, and bumps a generation
+ * counter; workers spinning on the counter start at once. Each thread,
+ * the caller included, claims slice numbers ith from the counter until
+ * none are left, so every ith in [0, nth) runs exactly once; the caller
+ * takes slice 0 and then whatever no worker has claimed yet. On a loaded
+ * machine (more runnable threads than cores) a descheduled worker thus
+ * never holds a run up: the caller does its slice instead.
+ *
+ * A worker that saw no new generation for SPIN_NS goes to sleep on a
+ * condition variable, so a pool that is idle between requests does not
+ * burn its cores, while decode (hundreds of tiny runs per token,
+ * microseconds apart) never pays a futex round trip. The caller waits for
+ * the unfinished count to reach zero the same way: spin, then sleep.
  *
  * Sleeping uses the classic store-then-check handshake on two seq_cst
  * atomics: a sleeper increments n_sleeping and then re-reads the generation
@@ -46,7 +52,6 @@
 
 typedef struct worker {
     mono_threadpool *pool;
-    int ith;
 } worker;
 
 struct mono_threadpool {
@@ -57,11 +62,15 @@ struct mono_threadpool {
     mono_task_fn fn;            /* the current run; written before gen bumps */
     void *arg;
 
-    atomic_uint gen;            /* run counter; workers start on a change */
-    atomic_int busy;            /* workers still inside the current run */
-    atomic_int stop;            /* set once, by free */
-    atomic_int n_sleeping;      /* workers inside (or entering) cond wait */
-    atomic_int caller_sleeping; /* the caller waits on done_cv */
+    /* gen (polled by workers) and busy (polled by the caller, written by
+     * every worker) live on separate cache lines */
+    _Alignas(64) atomic_uint gen; /* run counter; workers start on a change */
+    atomic_int stop;              /* set once, by free */
+    atomic_int n_sleeping;        /* workers inside (or entering) cond wait */
+    _Alignas(64) atomic_int next; /* next slice to claim; >= n: none left */
+    atomic_int busy;              /* slices 1..n-1 not finished yet */
+    atomic_int caller_sleeping;   /* the caller waits on done_cv */
+    _Alignas(64) char pad_end;
 
     pthread_mutex_t mu;
     pthread_cond_t work_cv;     /* workers sleep here between runs */
@@ -89,6 +98,23 @@ static int spin_for_gen(mono_threadpool *p, unsigned seen) {
     }
 }
 
+/* Claims and runs slices until none are left. fn and arg are read only
+ * after a successful claim: the claim's acquire pairs with the release that
+ * reset `next` after they were written, so even a worker still looking at
+ * an earlier generation runs the current run's function. */
+static void run_slices(mono_threadpool *p) {
+    for (;;) {
+        int ith = atomic_fetch_add_explicit(&p->next, 1, memory_order_acq_rel);
+        if (ith >= p->n) return;
+        p->fn(p->arg, ith, p->n);
+        if (atomic_fetch_sub(&p->busy, 1) == 1 && atomic_load(&p->caller_sleeping)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
 static void *worker_main(void *varg) {
     worker *w = varg;
     mono_threadpool *p = w->pool;
@@ -103,12 +129,7 @@ static void *worker_main(void *varg) {
         }
         seen = atomic_load_explicit(&p->gen, memory_order_acquire);
         if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
-        p->fn(p->arg, w->ith, p->n);
-        if (atomic_fetch_sub(&p->busy, 1) == 1 && atomic_load(&p->caller_sleeping)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done_cv);
-            pthread_mutex_unlock(&p->mu);
-        }
+        run_slices(p);
     }
     return NULL;
 }
@@ -154,11 +175,14 @@ mono_status mono_threadpool_init(mono_threadpool **out, int n_threads, mono_erro
     if (n_threads < 1 || n_threads > 1024)
         return mono_error_set(err, MONO_ERR_INVALID_ARG, "threadpool: thread count %d is not in [1, 1024]",
                               n_threads);
-    mono_threadpool *p = calloc(1, sizeof *p);
+    /* aligned_alloc: the struct has 64-byte aligned members */
+    mono_threadpool *p = aligned_alloc(64, (sizeof *p + 63) / 64 * 64);
     if (!p) return mono_error_set(err, MONO_ERR_NOMEM, "threadpool: out of memory");
+    memset(p, 0, sizeof *p);
     p->n = n_threads;
     atomic_init(&p->gen, 0);
     atomic_init(&p->busy, 0);
+    atomic_init(&p->next, n_threads); /* nothing to claim before the first run */
     atomic_init(&p->stop, 0);
     atomic_init(&p->n_sleeping, 0);
     atomic_init(&p->caller_sleeping, 0);
@@ -179,7 +203,6 @@ mono_status mono_threadpool_init(mono_threadpool **out, int n_threads, mono_erro
     pthread_cond_init(&p->done_cv, NULL);
     for (int i = 0; i < n_threads - 1; i++) {
         p->workers[i].pool = p;
-        p->workers[i].ith = i + 1;
         int rc = pthread_create(&p->threads[i], NULL, worker_main, &p->workers[i]);
         if (rc != 0) {
             stop_workers(p, i);
@@ -220,8 +243,10 @@ void mono_threadpool_run(mono_threadpool *p, mono_task_fn fn, void *arg) {
     p->fn = fn;
     p->arg = arg;
     atomic_store_explicit(&p->busy, p->n - 1, memory_order_relaxed);
+    atomic_store_explicit(&p->next, 1, memory_order_release); /* slice 0 is the caller's */
     publish(p);
     fn(arg, 0, p->n);
+    run_slices(p); /* slices no worker has started yet */
     wait_done(p);
 }
 

@@ -14,7 +14,11 @@
 
 typedef struct mono_threadpool mono_threadpool;
 
-/* fn runs once on each of nth threads with ith in [0, nth). */
+/* fn runs once for each slice ith in [0, nth). Slices run in parallel on
+ * the pool's threads, but a thread may run several (the caller takes the
+ * slices no worker has started yet, so a descheduled worker never stalls a
+ * run): fn must not wait for another slice of the same run. Use ith, not
+ * the OS thread, to pick per-slice scratch. */
 typedef void (*mono_task_fn)(void *arg, int ith, int nth);
 
 /* n_threads >= 1 (the caller counts as one). */

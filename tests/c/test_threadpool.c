@@ -1,10 +1,12 @@
 /*
- * test_threadpool.c -- the worker pool: every thread runs exactly once per
- * run, results written by workers are visible to the caller afterwards,
+ * test_threadpool.c -- the worker pool: every slice runs exactly once per
+ * run, workers really take part, results written by workers are visible to
+ * the caller afterwards,
  * the sleep/wake path works after idle periods, long runs complete, bad
  * arguments are refused with a message, and mono_split_range tiles [0, n).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -122,6 +124,39 @@ static void test_stress(mt_ctx *t, int nth, int runs) {
     mono_threadpool_free(p);
 }
 
+/* Slices with real work: each slice still runs exactly once, and the
+ * workers (not only the caller, which may take unclaimed slices) do run
+ * some of them. */
+typedef struct who_state {
+    pthread_t caller;
+    atomic_int on_worker, slices[MAX_T];
+    volatile double sink[MAX_T];
+} who_state;
+
+static void task_who(void *varg, int ith, int nth) {
+    who_state *s = varg;
+    double x = 0;
+    for (int i = 0; i < 20000; i++) x += (double)i * 1e-9; /* ~10-20 us */
+    s->sink[ith] = x;
+    atomic_fetch_add(&s->slices[ith], 1);
+    if (!pthread_equal(pthread_self(), s->caller)) atomic_fetch_add(&s->on_worker, 1);
+    (void)nth;
+}
+
+static void test_workers_participate(mt_ctx *t) {
+    mono_threadpool *p = NULL;
+    if (!MT_CHECK(t, mono_threadpool_init(&p, 2, NULL) == MONO_OK)) return;
+    who_state s = {.caller = pthread_self()};
+    atomic_init(&s.on_worker, 0);
+    for (int i = 0; i < MAX_T; i++) atomic_init(&s.slices[i], 0);
+    for (int r = 0; r < 2000; r++) mono_threadpool_run(p, task_who, &s);
+    MT_CHECK_EQ_INT(t, atomic_load(&s.slices[0]), 2000);
+    MT_CHECK_EQ_INT(t, atomic_load(&s.slices[1]), 2000);
+    MT_CHECK_MSG(t, atomic_load(&s.on_worker) > 0, "the worker ran none of 2000 slices");
+    if (t->verbose) fprintf(stderr, "    threadpool: worker ran %d of 2000 slice-1s\n", atomic_load(&s.on_worker));
+    mono_threadpool_free(p);
+}
+
 static void test_bad_args(mt_ctx *t) {
     mono_threadpool *p = (mono_threadpool *)&p;
     mono_error e = {0};
@@ -170,6 +205,7 @@ void suite_threadpool(mt_ctx *t) {
     for (int nth = 1; nth <= 4; nth++) test_runs(t, nth, nth <= 2 ? 3000 : 500, 1000 + nth);
     test_runs(t, 2, 20, 1); /* fewer items than threads */
     for (int nth = 2; nth <= 3; nth++) test_sleep_wake(t, nth);
+    test_workers_participate(t);
     test_stress(t, 2, 100000);
     test_stress(t, 4, 5000); /* oversubscribed on 2 cores: must still finish */
 }
