@@ -332,6 +332,12 @@ static mono_status gguf_parse(mono_gguf *g, mono_error *err) {
             return mono_error_set(err, MONO_ERR_FORMAT, "tensor '%s' data out of bounds (offset %llu + %zu bytes > %zu)",
                                   t->name, (unsigned long long)off, t->nbytes, room);
         t->data = g->blob.data + g->data_offset + (size_t)off;
+        /* typed loads need f32 data 4-aligned and everything else (f16, bf16,
+         * the quantized blocks' f16 scales) 2-aligned in memory */
+        size_t need = t->type == MONO_TYPE_F32 ? 4 : 2;
+        if ((uintptr_t)t->data % need)
+            return mono_error_set(err, MONO_ERR_FORMAT, "tensor '%s': data at byte %zu is not %zu-byte aligned in memory",
+                                  t->name, g->data_offset + (size_t)off, need);
     }
     return MONO_OK;
 }

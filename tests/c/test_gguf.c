@@ -363,6 +363,12 @@ static void check_hostile(mt_ctx *t) {
         snprintf(label, sizeof label, "tensor case %zu", i);
         expect_fail(t, &b, bad_t[i].want, label);
     }
+    /* general.alignment 1 is legal, but an f32 tensor at an odd byte is not usable */
+    bb_header(&b, 3, 1, 1);
+    bb_str(&b, "general.alignment"); bb_u32(&b, MONO_GGUF_UINT32); bb_u32(&b, 1);
+    bb_tensor(&b, "t", 2, ne2, 0, 1);
+    bb_pad(&b, 32); bb_zeros(&b, 64);
+    expect_fail(t, &b, "aligned", "odd f32 offset with alignment 1");
     bb_header(&b, 3, 2, 0);
     bb_tensor(&b, "t", 2, ne2, 0, 0);
     bb_tensor(&b, "t", 2, ne2, 0, 32);
