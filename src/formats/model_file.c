@@ -30,6 +30,7 @@ struct mono_model_file {
     size_t n_shards;
     mono_tensor *tensors;        /* file order (GGUF) or name order per shard (HF) */
     char **names;                /* HF: owned mapped names, else NULL */
+    const char **src_names;      /* HF: the safetensors names (in the shards' headers) */
     size_t n;
     size_t *sorted;              /* indices sorted by name */
     char *tokenizer_json;
@@ -79,10 +80,26 @@ static mono_status check_layers(const mono_model_file *mf, mono_error *err) {
     return MONO_OK;
 }
 
+/* For a Hugging Face folder, says which safetensors name a message's
+ * (GGUF-named) tensor came from. */
+static void name_source(const mono_model_file *mf, mono_error *err) {
+    if (!err || !mf->src_names) return;
+    char quoted[160];
+    for (size_t i = 0; i < mf->n; i++) {
+        if (!strcmp(mf->src_names[i], mf->tensors[i].name)) continue;
+        snprintf(quoted, sizeof quoted, "'%s'", mf->tensors[i].name);
+        if (!strstr(err->message, quoted)) continue;
+        size_t len = strlen(err->message);
+        snprintf(err->message + len, sizeof err->message - len, " (safetensors name '%s')", mf->src_names[i]);
+        return;
+    }
+}
+
 static mono_status check_model(mono_model_file *mf, mono_error *err) {
     mono_status st = index_tensors(mf, err);
     if (!st) st = check_layers(mf, err);
     if (!st) st = mono_arch_check_tensors(&mf->hp, mf_lookup, mf, err);
+    if (st) name_source(mf, err);
     return st;
 }
 
@@ -254,7 +271,8 @@ static mono_status collect_hf_tensors(mono_model_file *mf, mono_error *err) {
     for (size_t s = 0; s < mf->n_shards; s++) total += mono_safetensors_n_tensors(mf->shards[s]);
     mf->tensors = calloc(total ? total : 1, sizeof *mf->tensors);
     mf->names = calloc(total ? total : 1, sizeof *mf->names);
-    if (!mf->tensors || !mf->names) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
+    mf->src_names = calloc(total ? total : 1, sizeof *mf->src_names);
+    if (!mf->tensors || !mf->names || !mf->src_names) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
     for (size_t s = 0; s < mf->n_shards; s++)
         for (size_t i = 0; i < mono_safetensors_n_tensors(mf->shards[s]); i++) {
             const mono_tensor *t = mono_safetensors_tensor_at(mf->shards[s], i);
@@ -266,6 +284,7 @@ static mono_status collect_hf_tensors(mono_model_file *mf, mono_error *err) {
             mf->names[mf->n] = malloc(strlen(nm) + 1);
             if (!mf->names[mf->n]) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
             strcpy(mf->names[mf->n], nm);
+            mf->src_names[mf->n] = t->name;
             mf->tensors[mf->n] = *t;
             mf->tensors[mf->n].name = mf->names[mf->n];
             mf->n++;
@@ -368,7 +387,7 @@ void mono_model_file_close(mono_model_file *mf) {
     if (!mf) return;
     for (size_t i = 0; mf->names && i < mf->n; i++) free(mf->names[i]);
     for (size_t s = 0; s < mf->n_shards; s++) mono_safetensors_close(mf->shards[s]);
-    free(mf->names); free(mf->shards); free(mf->tensors); free(mf->sorted); free(mf->tokenizer_json);
+    free(mf->names); free(mf->src_names); free(mf->shards); free(mf->tensors); free(mf->sorted); free(mf->tokenizer_json);
     mono_gguf_close(mf->gguf);
     free(mf);
 }

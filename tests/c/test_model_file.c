@@ -155,7 +155,7 @@ static void check_inconsistent_configs(mt_ctx *t) {
     mono_error e = {0};
     MT_CHECK(t, open_with_config_edit(tmp, "", "", &e) == MONO_OK);
     static const struct { const char *from, *to, *expect; } cases[] = {
-        {"\"hidden_size\": 64", "\"hidden_size\": 128", "token_embd.weight"},
+        {"\"hidden_size\": 64", "\"hidden_size\": 128", "token_embd.weight' has shape [64, 1024], the hyper-parameters need [128, 1024] (safetensors name 'model.embed_tokens.weight')"},
         {"\"vocab_size\": 1024", "\"vocab_size\": 1000", "token_embd.weight"},
         {"\"intermediate_size\": 160", "\"intermediate_size\": 128", "ffn_gate.weight"},
         {"\"num_key_value_heads\": 2", "\"num_key_value_heads\": 4", "attn_k.weight"},
