@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# formats_convert.sh -- `monologue convert`: HF folder -> GGUF (as stored and
+# re-typed), GGUF -> GGUF (metadata and tokenizer kept byte for byte, tensors
+# re-encoded), a real tokenizer.json embedded, and refusals: bad flags
+# (exit 2), unreadable models and tokenizers that do not fit (exit 1).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${MONO_BIN:-build/monologue}
+SHARED=${MONO_SHARED:-../shared}
+PY=/usr/bin/python3
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+has() { if grep -Eq "$2" "$1"; then ok "$3"; else bad "$3: no '$2' in:"; cat "$1"; fi; }
+
+G="$SHARED/golden/models/small-bf16-untied"
+"$BIN" convert -m "$G" -o "$TMP/a.gguf" || bad "convert as stored"
+"$BIN" info -m "$TMP/a.gguf" --metadata > "$TMP/a.txt" || bad "info a.gguf"
+has "$TMP/a.txt" "^bf16 +23 " "as stored: 23 bf16 matrices"
+has "$TMP/a.txt" "^f32 +16 " "as stored: 16 f32 norms and biases"
+has "$TMP/a.txt" "^embeddings: +separate output.weight" "untied model keeps output.weight"
+has "$TMP/a.txt" "qwen2.attention.key_length +u32 +16$" "head dim written"
+has "$TMP/a.txt" "tokenizer.ggml.tokens +array +\[string x 2048\] \"!\", \"\\\\\"\", \"#\", \"\\$\"" "placeholder byte vocabulary"
+
+# GGUF -> GGUF: everything but the tensor types is kept
+"$BIN" convert -m "$TMP/a.gguf" -o "$TMP/b.gguf" --type f16 --name renamed || bad "convert gguf -> f16"
+"$BIN" info -m "$TMP/b.gguf" --metadata > "$TMP/b.txt" || bad "info b.gguf"
+has "$TMP/b.txt" "^f16 +23 " "re-typed to f16"
+has "$TMP/b.txt" "^name: +renamed$" "--name"
+grep -v -E "^(model|name|format|f16|bf16|total|parameters): |general.name|^(f16|bf16|total) " "$TMP/a.txt" > "$TMP/a.cmp"
+grep -v -E "^(model|name|format|f16|bf16|total|parameters): |general.name|^(f16|bf16|total) " "$TMP/b.txt" > "$TMP/b.cmp"
+if diff "$TMP/a.cmp" "$TMP/b.cmp" > "$TMP/diff"; then ok "GGUF -> GGUF keeps metadata and hyper-parameters"; else bad "metadata changed:"; cat "$TMP/diff"; fi
+
+# f16 weights widen exactly to f32: a second round trip is lossless
+"$BIN" convert -m "$TMP/b.gguf" -o "$TMP/c.gguf" --type f32 || bad "convert f16 -> f32"
+"$BIN" convert -m "$TMP/c.gguf" -o "$TMP/d.gguf" --type f16 || bad "convert f32 -> f16"
+if cmp -s "$TMP/b.gguf" "$TMP/d.gguf"; then ok "f16 -> f32 -> f16 gives the same file"; else bad "f16 -> f32 -> f16 changed the file"; fi
+
+# a real tokenizer.json: ids beyond the model's 2048 rows are refused
+"$BIN" convert -m "$G" -o "$TMP/x.gguf" --tokenizer "$SHARED/tokenizers/qwen2.5/tokenizer.json" 2> "$TMP/err"
+[ $? -eq 1 ] && grep -q "outside the model's vocabulary of 2048" "$TMP/err" && ok "oversized tokenizer refused" || bad "oversized tokenizer: $(cat "$TMP/err")"
+# a small tokenizer.json in the folder is embedded as given
+mkdir "$TMP/m" && cp "$G/config.json" "$G/model.safetensors" "$TMP/m/"
+$PY - "$TMP/m/tokenizer.json" <<'PYEOF'
+import json, sys
+vocab = {"a": 0, "b": 1, "ab": 2}
+json.dump({"model": {"type": "BPE", "vocab": vocab, "merges": [["a", "b"]]},
+           "added_tokens": [{"id": 5, "content": "<|end|>", "special": True}]}, open(sys.argv[1], "w"))
+PYEOF
+"$BIN" convert -m "$TMP/m" -o "$TMP/t.gguf" || bad "convert with tokenizer.json"
+"$BIN" info -m "$TMP/t.gguf" --metadata > "$TMP/t.txt" 2>&1 || bad "info t.gguf"
+has "$TMP/t.txt" "tokenizer.ggml.tokens +array +\[string x 2048\] \"a\", \"b\", \"ab\", \"\[PAD3\]\"" "tokens from tokenizer.json, holes padded"
+has "$TMP/t.txt" "tokenizer.ggml.merges +array +\[string x 1\] \"a b\"$" "merges as \"a b\""
+has "$TMP/t.txt" "tokenizer.ggml.token_type +array +\[i32 x 2048\] 1, 1, 1, 5, ...$" "token types (normal, unused)"
+
+# refusals
+"$BIN" convert -m "$G" > /dev/null 2>&1; [ $? -eq 2 ] && ok "no -o exits 2" || bad "no -o"
+"$BIN" convert -m "$G" -o "$TMP/y.gguf" --type q9_9 2> "$TMP/err"; [ $? -eq 2 ] && grep -q "bad value for --type" "$TMP/err" && ok "bad --type exits 2" || bad "bad --type"
+"$BIN" convert -m "$G" -o "$TMP/y.gguf" --frobnicate 2> /dev/null; [ $? -eq 2 ] && ok "unknown flag exits 2" || bad "unknown flag"
+"$BIN" convert -m "$TMP/nope" -o "$TMP/y.gguf" 2> "$TMP/err"; [ $? -eq 1 ] && grep -q "^monologue convert: " "$TMP/err" && ok "missing model exits 1" || bad "missing model"
+"$BIN" convert -m "$G" -o "$TMP/no/such/dir/y.gguf" 2> "$TMP/err"; [ $? -eq 1 ] && grep -q "y.gguf" "$TMP/err" && ok "unwritable output exits 1" || bad "unwritable output"
+exit $fail
