@@ -239,11 +239,12 @@ static mono_status add_hparams(mono_gguf_writer *w, const mono_hparams *hp, cons
 }
 
 /* A GGUF source keeps its metadata (tokenizer included) byte for byte. */
-static mono_status copy_metadata(mono_gguf_writer *w, const mono_gguf *g, const char *name, mono_error *err) {
+static mono_status copy_metadata(mono_gguf_writer *w, const mono_gguf *g, const char *name, int retyped, mono_error *err) {
     mono_status st;
     for (size_t i = 0; i < mono_gguf_n_kv(g); i++) {
         const mono_gguf_kv *kv = mono_gguf_kv_at(g, i);
-        if (!strcmp(kv->key, "general.alignment") || !strcmp(kv->key, "general.file_type")) continue;
+        /* the file type describes the tensors: stale once they are re-typed */
+        if (!strcmp(kv->key, "general.alignment") || (retyped && !strcmp(kv->key, "general.file_type"))) continue;
         if (name && !strcmp(kv->key, "general.name")) continue;
         size_t hdr = kv->type == MONO_GGUF_STRING ? 8 : kv->type == MONO_GGUF_ARRAY ? 12 : 0;
         if ((st = mono_gguf_writer_add_kv_raw(w, kv->key, kv->type, kv->data - hdr, kv->size + hdr, err))) return st;
@@ -308,7 +309,7 @@ mono_status mono_model_file_write_gguf(const mono_model_file *mf, const mono_con
     const mono_gguf *g = mono_model_file_gguf(mf);
     mono_status st;
     if (g && !opt->tokenizer_json) {
-        st = copy_metadata(cs.w, g, opt->name, err);
+        st = copy_metadata(cs.w, g, opt->name, opt->type >= 0, err);
     } else {
         st = add_hparams(cs.w, hp, opt->name ? opt->name : hp->name, err);
         if (!st) st = add_tokenizer(&cs, mf, opt, err);

@@ -55,6 +55,18 @@ has "$TMP/t.txt" "tokenizer.ggml.tokens +array +\[string x 2048\] \"a\", \"b\", 
 has "$TMP/t.txt" "tokenizer.ggml.merges +array +\[string x 1\] \"a b\"$" "merges as \"a b\""
 has "$TMP/t.txt" "tokenizer.ggml.token_type +array +\[i32 x 2048\] 1, 1, 1, 5, ...$" "token types (normal, unused)"
 
+# a real llama.cpp-made file (when scripts/fetch_real_model.sh has run):
+# rewriting it with the types kept reproduces it byte for byte
+for real in models/real/*.gguf; do
+  [ -f "$real" ] || { echo "skip real-model rewrite (no models/real/*.gguf)"; break; }
+  if "$BIN" convert -m "$real" -o "$TMP/real.gguf" && cmp -s "$real" "$TMP/real.gguf"; then
+    ok "$(basename "$real") rewritten byte for byte"
+  else
+    bad "$(basename "$real") rewrite differs"
+  fi
+  rm -f "$TMP/real.gguf"
+done
+
 # refusals
 "$BIN" convert -m "$G" > /dev/null 2>&1; [ $? -eq 2 ] && ok "no -o exits 2" || bad "no -o"
 "$BIN" convert -m "$G" -o "$TMP/y.gguf" --type q9_9 2> "$TMP/err"; [ $? -eq 2 ] && grep -q "bad value for --type" "$TMP/err" && ok "bad --type exits 2" || bad "bad --type"
