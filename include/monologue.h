@@ -595,6 +595,12 @@ typedef struct mono_chat_message {
     const char *content;
 } mono_chat_message;
 
+/* The template a model was made for: MONO_CHAT_QWEN2 when its GGUF chat
+ * template carries Qwen's default system prompt, or (no template in the
+ * file) when its vocabulary is Qwen2's (<|im_start|> = 151644); else
+ * MONO_CHAT_CHATML. model may be NULL (MONO_CHAT_QWEN2). */
+mono_chat_template mono_chat_template_for_model(const mono_model *model);
+
 /* *out: NUL-terminated text (release with mono_free), *out_len its length
  * (out_len may be NULL). Unknown roles and content that is not valid UTF-8
  * are refused (MONO_ERR_INVALID_ARG, naming the message). */

@@ -44,7 +44,7 @@ typedef struct chat_opts {
     long long n_predict, n_threads, n_ctx, top_k, seed;
     double temp, top_p, min_p, repeat_penalty, presence, frequency;
     int has_temp, has_top_k, has_top_p, has_min_p, has_repeat_penalty, has_presence, has_frequency, has_seed;
-    int kv_type, verbose, chatml;
+    int kv_type, verbose, tmpl; /* tmpl: -1 = from the model */
 } chat_opts;
 
 static void usage(FILE *f) {
@@ -56,7 +56,8 @@ static void usage(FILE *f) {
             "\n"
             "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL ")\n"
             "  --system TEXT          system prompt (default: the template's; Qwen's for qwen2)\n"
-            "  --template NAME        qwen2 (default: ChatML with Qwen's default system prompt) or chatml\n"
+            "  --template NAME        auto (default: the model's), qwen2 (ChatML with Qwen's default\n"
+            "                         system prompt) or chatml (no default system prompt)\n"
             "  -n, --n-predict N      tokens per reply at most (default -1: until a stop token)\n"
             "  --temp T               temperature; 0 = greedy (default: the model's generation_config)\n"
             "  --top-k K              keep the K most likely tokens (0 = off)\n"
@@ -86,6 +87,7 @@ static int parse_args(int argc, char **argv, chat_opts *o) {
     memset(o, 0, sizeof *o);
     o->n_predict = -1;
     o->verbose = 1;
+    o->tmpl = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
@@ -94,9 +96,10 @@ static int parse_args(int argc, char **argv, chat_opts *o) {
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->verbose = 0;
         else if (!strcmp(a, "--template")) {
             NEED(v);
-            if (!strcmp(v, "qwen2")) o->chatml = 0;
-            else if (!strcmp(v, "chatml")) o->chatml = 1;
-            else { fprintf(stderr, "monologue chat: bad value for --template: '%s' (expected qwen2 or chatml)\n", v); return 0; }
+            if (!strcmp(v, "auto")) o->tmpl = -1;
+            else if (!strcmp(v, "qwen2")) o->tmpl = MONO_CHAT_QWEN2;
+            else if (!strcmp(v, "chatml")) o->tmpl = MONO_CHAT_CHATML;
+            else { fprintf(stderr, "monologue chat: bad value for --template: '%s' (expected auto, qwen2 or chatml)\n", v); return 0; }
         } else if (!strcmp(a, "--stop")) {
             NEED(v);
             if (o->n_stops == 16) { fprintf(stderr, "monologue chat: at most 16 --stop strings\n"); return 0; }
@@ -319,8 +322,9 @@ int cmd_chat(int argc, char **argv) {
     cp.n_threads = (int)o.n_threads;
     cp.kv_type = o.kv_type;
     mono_sampler_params sp = sampler_params(&o, m);
+    mono_chat_template tmpl = o.tmpl < 0 ? mono_chat_template_for_model(m) : (mono_chat_template)o.tmpl;
     if (mono_context_init(m, &cp, &ctx, &err) != MONO_OK || mono_sampler_init(&sp, &r.smp, &err) != MONO_OK ||
-        mono_chat_init(ctx, tok, o.chatml ? MONO_CHAT_CHATML : MONO_CHAT_QWEN2, o.system, &r.chat, &err) != MONO_OK) {
+        mono_chat_init(ctx, tok, tmpl, o.system, &r.chat, &err) != MONO_OK) {
         fprintf(stderr, "monologue chat: %s\n", err.message);
         goto done;
     }
@@ -332,8 +336,10 @@ int cmd_chat(int argc, char **argv) {
     r.gp.stop_strings = o.stops;
     r.gp.n_stop_strings = o.n_stops;
     if (o.verbose)
-        fprintf(stderr, "monologue chat: context %d tokens, temperature %g%s. /reset starts over, /exit quits, Ctrl-C stops an answer.\n",
-                mono_context_n_ctx(ctx), (double)sp.temperature, sp.temperature > 0 ? "" : " (greedy)");
+        fprintf(stderr, "monologue chat: template %s, context %d tokens, temperature %g%s. /reset starts over, /exit quits, "
+                        "Ctrl-C stops an answer.\n",
+                tmpl == MONO_CHAT_QWEN2 ? "qwen2" : "chatml", mono_context_n_ctx(ctx), (double)sp.temperature,
+                sp.temperature > 0 ? "" : " (greedy)");
 
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);

@@ -15,7 +15,31 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "formats/gguf.h"
+#include "model/model.h"
 #include "runtime/chat.h"
+
+#define QWEN2_IM_START 151644
+
+static int bytes_contain(const char *hay, size_t n, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(hay + i, needle, m)) return 1;
+    return 0;
+}
+
+mono_chat_template mono_chat_template_for_model(const mono_model *model) {
+    if (!model) return MONO_CHAT_QWEN2;
+    const mono_gguf *g = mono_model_file_gguf(model->file);
+    const mono_gguf_kv *kv = g ? mono_gguf_find(g, "tokenizer.chat_template") : NULL;
+    if (kv && kv->type == MONO_GGUF_STRING) {
+        if (bytes_contain(kv->str.ptr, kv->str.len, "You are Qwen, created by Alibaba Cloud")) return MONO_CHAT_QWEN2;
+        if (bytes_contain(kv->str.ptr, kv->str.len, "<|im_start|>")) return MONO_CHAT_CHATML;
+    }
+    const mono_tokenizer *tok = mono_model_tokenizer(model);
+    if (tok && mono_tokenizer_token_id(tok, "<|im_start|>", 12) == QWEN2_IM_START) return MONO_CHAT_QWEN2;
+    return MONO_CHAT_CHATML;
+}
 
 struct mono_chat {
     mono_context *ctx;

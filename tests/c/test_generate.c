@@ -385,6 +385,9 @@ static void test_streaming_and_stops(mt_ctx *t) {
 static void test_chat_session(mt_ctx *t) {
     fixture f;
     if (!fixture_open(t, &f, "tiny-f32", 1)) { fixture_close(&f); return; }
+    /* no chat template in the folder, no Qwen vocabulary: plain ChatML */
+    MT_CHECK(t, mono_chat_template_for_model(f.model) == MONO_CHAT_CHATML);
+    MT_CHECK(t, mono_chat_template_for_model(NULL) == MONO_CHAT_QWEN2);
     mono_context *ctx = ctx_new(t, &f, 1024);
     mono_error err;
     mono_chat *chat = NULL;

@@ -19,7 +19,7 @@ bad() { echo "FAIL $*"; fail=1; }
 # 1. a short answer, stopped by the model's end-of-turn token
 printf 'What is 2+2? Answer with just the number.\n' |
   $BIN chat -m "$MODEL" -t 2 -c 512 --temp 0 -n 16 >"$TMP/o1" 2>"$TMP/e1"; rc=$?
-if [ $rc = 0 ] && grep -q 4 "$TMP/o1" && grep -q '| eos\]' "$TMP/e1"; then ok "2+2: $(tr '\n' ' ' <"$TMP/o1")"
+if [ $rc = 0 ] && grep -q 4 "$TMP/o1" && grep -q "| eos\]" "$TMP/e1" && grep -q "template qwen2" "$TMP/e1"; then ok "2+2: $(tr '\n' ' ' <"$TMP/o1")"
 else bad "2+2: rc=$rc '$(cat "$TMP/o1")' $(cat "$TMP/e1")"; fi
 
 # 2. Ctrl-C during a long answer stops it; the chat goes on with the cache

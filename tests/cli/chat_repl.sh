@@ -31,7 +31,11 @@ fi
 $BIN train-tokenizer -q --vocab-size 1024 --special '<|endoftext|>' --special '<|im_start|>' --special '<|im_end|>' \
   --out "$M/tokenizer.json" $corpus || { echo "FAIL train-tokenizer"; exit 1; }
 
-chat() { $BIN chat -m "$M" -t 1 "$@"; }
+# --template qwen2: Qwen's default system prompt, so the prompts are long
+# enough for the context tests below; auto picks chatml for this model
+chat() { $BIN chat -m "$M" -t 1 --template qwen2 "$@"; }
+$BIN chat -m "$M" </dev/null 2>"$TMP/e0" >/dev/null
+if grep -q 'template chatml' "$TMP/e0"; then ok "auto template: chatml for a non-Qwen vocabulary"; else bad "auto template: $(cat "$TMP/e0")"; fi
 
 # 1. greedy: deterministic, and /reset gives the same reply as a fresh start
 printf 'Hello there\n' | chat -n 12 --temp 0 >"$TMP/a1" 2>"$TMP/e1"; rc=$?
