@@ -10,8 +10,9 @@
  * than SMALL symbols use a linked list and a binary heap.
  *
  * Most pieces repeat (" the", " of", "\n"), so results for pieces of up to
- * CACHE_MAX_KEY bytes are cached by their bytes; the cache is cleared when
- * full rather than evicted piecemeal.
+ * MONO_CACHE_KEY bytes and MONO_CACHE_IDS ids are cached by their bytes, one
+ * cache line per piece; the cache is cleared when full rather than evicted
+ * piecemeal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,8 @@
 #include "tokenizer/utf8.h"
 
 #define SMALL 192
-#define CACHE_BITS 15
-#define CACHE_MAX_KEY 48
-#define CACHE_MAX_USED ((1u << CACHE_BITS) / 2)
+#define CACHE_BITS 16
+#define CACHE_MAX_USED ((1u << CACHE_BITS) * 5 / 8)
 
 mono_status mono_encoder_push(mono_encoder *e, int32_t id, mono_error *err) {
     if (e->n_ids == e->cap_ids) {
@@ -38,6 +38,12 @@ mono_status mono_encoder_push(mono_encoder *e, int32_t id, mono_error *err) {
 }
 
 static mono_status push_many(mono_encoder *e, const int32_t *ids, size_t n, mono_error *err) {
+    if (e->n_ids + n <= e->cap_ids && n <= MONO_CACHE_IDS) {   /* the common case: a few ids */
+        int32_t *dst = e->ids + e->n_ids;
+        for (size_t i = 0; i < n; i++) dst[i] = ids[i];
+        e->n_ids += n;
+        return MONO_OK;
+    }
     if (e->n_ids + n > e->cap_ids) {
         size_t cap = e->cap_ids ? e->cap_ids : 256;
         while (cap < e->n_ids + n) cap *= 2;
@@ -51,7 +57,7 @@ static mono_status push_many(mono_encoder *e, const int32_t *ids, size_t n, mono
     return MONO_OK;
 }
 
-static uint64_t piece_hash(const uint8_t *p, size_t n) {
+static uint32_t piece_hash(const uint8_t *p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
     while (n >= 8) {
         uint64_t w;
@@ -67,38 +73,28 @@ static uint64_t piece_hash(const uint8_t *p, size_t n) {
         h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
         h ^= h >> 29;
     }
-    return h | 1;
+    return (uint32_t)(h >> 32) | 1;
 }
 
 static void cache_clear(mono_encoder *e) {
     memset(e->cache, 0, ((size_t)e->cache_mask + 1) * sizeof *e->cache);
-    e->cache_used = e->cache_keys_n = e->cache_ids_n = 0;
+    e->cache_used = 0;
 }
 
 /* Returns the cache slot for (p, n): filled when it holds the piece, empty
  * (hash 0) where it would go. NULL when the cache could not be allocated. */
-static mono_cache_slot *cache_find(mono_encoder *e, const uint8_t *p, size_t n, uint64_t h) {
+static mono_cache_slot *cache_find(mono_encoder *e, const uint8_t *p, size_t n, uint32_t h) {
     if (!e->cache) {
         size_t slots = (size_t)1 << CACHE_BITS;
         e->cache = calloc(slots, sizeof *e->cache);
-        e->cache_keys = malloc(CACHE_MAX_USED * CACHE_MAX_KEY);
-        e->cache_ids = malloc(CACHE_MAX_USED * CACHE_MAX_KEY * sizeof *e->cache_ids);
-        if (!e->cache || !e->cache_keys || !e->cache_ids) {
-            free(e->cache);
-            free(e->cache_keys);
-            free(e->cache_ids);
-            e->cache = NULL;
-            e->cache_keys = NULL;
-            e->cache_ids = NULL;
-            return NULL;
-        }
+        if (!e->cache) return NULL;
         e->cache_mask = (uint32_t)(slots - 1);
     }
-    uint32_t i = (uint32_t)(h >> 40) & e->cache_mask;
+    uint32_t i = (h * 0x9E3779B1u) >> (32 - CACHE_BITS);
     for (;;) {
         mono_cache_slot *s = &e->cache[i];
         if (!s->hash) return s;
-        if (s->hash == h && s->key_len == n && !memcmp(e->cache_keys + s->key_off, p, n)) return s;
+        if (s->hash == h && s->key_len == n && !memcmp(s->key, p, n)) return s;
         i = (i + 1) & e->cache_mask;
     }
 }
@@ -275,29 +271,25 @@ mono_status mono_bpe_piece(mono_encoder *e, const uint8_t *p, size_t n, mono_err
         if (id >= 0) return mono_encoder_push(e, id, err);
     }
     mono_cache_slot *slot = NULL;
-    uint64_t h = 0;
-    if (n <= CACHE_MAX_KEY) {
+    uint32_t h = 0;
+    if (n <= MONO_CACHE_KEY) {
         h = piece_hash(p, n);
         slot = cache_find(e, p, n, h);
-        if (slot && slot->hash) return push_many(e, e->cache_ids + slot->ids_off, slot->n_ids, err);
+        if (slot && slot->hash) return push_many(e, slot->ids, slot->n_ids, err);
     }
     size_t m = 0;
     mono_status st = bpe_uncached(e, p, n, &m, err);
     if (st != MONO_OK) return st;
-    if (slot) {
+    if (slot && m <= MONO_CACHE_IDS) {
         if (e->cache_used >= CACHE_MAX_USED) {
             cache_clear(e);
             slot = cache_find(e, p, n, h);
         }
         slot->hash = h;
-        slot->key_off = (uint32_t)e->cache_keys_n;
-        slot->key_len = (uint16_t)n;
-        slot->ids_off = (uint32_t)e->cache_ids_n;
-        slot->n_ids = (uint16_t)m;
-        memcpy(e->cache_keys + e->cache_keys_n, p, n);
-        memcpy(e->cache_ids + e->cache_ids_n, e->sym, m * sizeof *e->sym);
-        e->cache_keys_n += n;
-        e->cache_ids_n += m;
+        slot->key_len = (uint8_t)n;
+        slot->n_ids = (uint8_t)m;
+        memcpy(slot->key, p, n);
+        memcpy(slot->ids, e->sym, m * sizeof *e->sym);
         e->cache_used++;
     }
     return push_many(e, e->sym, m, err);
@@ -306,8 +298,6 @@ mono_status mono_bpe_piece(mono_encoder *e, const uint8_t *p, size_t n, mono_err
 void mono_bpe_scratch_free(mono_encoder *e) {
     free(e->ids);
     free(e->cache);
-    free(e->cache_keys);
-    free(e->cache_ids);
     free(e->sym);
     free(e->rank);
     free(e->merged);

@@ -117,8 +117,13 @@ static mono_status find_added(mono_encoder *e, int lvl, const uint8_t *s, size_t
     const mono_tokenizer *t = e->tok;
     e->n_matches[lvl] = 0;
     size_t start_offset = 0;
+    int only = t->added_only_first[lvl];
     for (size_t i = 0; i < n;) {
-        if (!t->added_first[lvl][s[i]]) {
+        if (only >= 0) {   /* all these tokens start with one byte ('<'): memchr to it */
+            const uint8_t *q = memchr(s + i, only, n - i);
+            if (!q) break;
+            i = (size_t)(q - s);
+        } else if (!t->added_first[lvl][s[i]]) {
             i++;
             continue;
         }

@@ -11,11 +11,15 @@
 
 #include "tokenizer/tokenizer.h"
 
+/* One cache line per cached piece: a hit reads nothing else. */
+#define MONO_CACHE_KEY 24
+#define MONO_CACHE_IDS 8
 typedef struct mono_cache_slot {
-    uint64_t hash;          /* 0 = empty */
-    uint32_t key_off;       /* piece bytes in cache_keys */
-    uint32_t ids_off;       /* token ids in cache_ids */
-    uint16_t key_len, n_ids;
+    uint32_t hash;          /* 0 = empty */
+    uint8_t key_len, n_ids;
+    uint16_t pad;
+    uint8_t key[MONO_CACHE_KEY];
+    int32_t ids[MONO_CACHE_IDS];
 } mono_cache_slot;
 
 typedef struct mono_added_match {
@@ -32,10 +36,6 @@ struct mono_encoder {
     mono_cache_slot *cache;
     uint32_t cache_mask;
     size_t cache_used;
-    uint8_t *cache_keys;
-    size_t cache_keys_n;
-    int32_t *cache_ids;
-    size_t cache_ids_n;
     /* BPE scratch */
     int32_t *sym;
     uint32_t *rank;

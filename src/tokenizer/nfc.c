@@ -26,6 +26,13 @@ int mono_nfc_quick_check(const uint8_t *s, size_t n) {
         if (s[i] < 0x80) {
             last_ccc = 0;
             i++;
+            /* skip ASCII eight bytes at a time */
+            while (i + 8 <= n) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ull) break;
+                i += 8;
+            }
             continue;
         }
         uint32_t cp;
