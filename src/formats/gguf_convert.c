@@ -3,7 +3,9 @@
  * (the keys its loader reads for qwen2/llama/qwen3); the tokenizer becomes
  * a "gpt2" (byte-level BPE) vocabulary the way llama.cpp's own
  * convert_hf_to_gguf.py writes it: ids without a token are "[PAD<i>]" of
- * type UNUSED, added tokens are CONTROL (special) or USER_DEFINED.
+ * type UNUSED, added tokens are CONTROL (special, or looking special like
+ * "<|...|>") or USER_DEFINED. Checked against a real Qwen2.5 GGUF: tokens,
+ * token types and merges come out identical.
  */
 #include "formats/gguf_convert.h"
 
@@ -124,6 +126,23 @@ static mono_status set_token(vocab *v, size_t n, int64_t id, const char *s, size
     return MONO_OK;
 }
 
+static int ends_with(const char *s, size_t n, const char *suf) {
+    size_t k = strlen(suf);
+    return n >= k && !memcmp(s + n - k, suf, k);
+}
+
+/* llama.cpp's convert_hf_to_gguf.py (does_token_look_special) makes added
+ * tokens like these CONTROL even when tokenizer.json says special: false. */
+static int looks_special(const char *s, size_t n) {
+    static const char *exact[] = {"<pad>", "<mask>", "<2mass>", "[@BOS@]"};
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (n == strlen(exact[i]) && !memcmp(s, exact[i], n)) return 1;
+    if (n >= 4 && !memcmp(s, "<|", 2) && ends_with(s, n, "|>")) return 1;
+    if (n >= 8 && !memcmp(s, "<\xef\xbd\x9c", 4) && ends_with(s, n, "\xef\xbd\x9c>")) return 1;   /* <｜ ... ｜> */
+    if (n >= 8 && !memcmp(s, "<unused", 7) && s[n - 1] == '>') return 1;
+    return 0;
+}
+
 static mono_status json_vocab(convert_state *cs, const mono_json *root, vocab *v, size_t n, mono_error *err) {
     const mono_json *model = mono_json_get_typed(root, "model", MONO_JSON_OBJECT);
     const mono_json *ty = model ? mono_json_get_typed(model, "type", MONO_JSON_STRING) : NULL;
@@ -146,7 +165,8 @@ static mono_status json_vocab(convert_state *cs, const mono_json *root, vocab *v
         int64_t id;
         if (!c || !mono_json_as_int64(mono_json_get(a, "id"), &id))
             return mono_error_set(err, MONO_ERR_FORMAT, "tokenizer.json: added_tokens[%u] needs id and content", i);
-        if ((st = set_token(v, n, id, c->u.str, c->len, sp && sp->u.boolean ? TOK_CONTROL : TOK_USER_DEFINED, err))) return st;
+        int control = (sp && sp->u.boolean) || looks_special(c->u.str, c->len);
+        if ((st = set_token(v, n, id, c->u.str, c->len, control ? TOK_CONTROL : TOK_USER_DEFINED, err))) return st;
     }
     if (fill_pads(cs, v, n)) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
     v->n_merges = me->len;

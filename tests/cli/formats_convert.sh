@@ -47,13 +47,14 @@ $PY - "$TMP/m/tokenizer.json" <<'PYEOF'
 import json, sys
 vocab = {"a": 0, "b": 1, "ab": 2}
 json.dump({"model": {"type": "BPE", "vocab": vocab, "merges": [["a", "b"]]},
-           "added_tokens": [{"id": 5, "content": "<|end|>", "special": True}]}, open(sys.argv[1], "w"))
+           "added_tokens": [{"id": 5, "content": "<|end|>", "special": True},
+                            {"id": 3, "content": "<|fim|>", "special": False}]}, open(sys.argv[1], "w"))
 PYEOF
 "$BIN" convert -m "$TMP/m" -o "$TMP/t.gguf" || bad "convert with tokenizer.json"
 "$BIN" info -m "$TMP/t.gguf" --metadata > "$TMP/t.txt" 2>&1 || bad "info t.gguf"
-has "$TMP/t.txt" "tokenizer.ggml.tokens +array +\[string x 2048\] \"a\", \"b\", \"ab\", \"\[PAD3\]\"" "tokens from tokenizer.json, holes padded"
+has "$TMP/t.txt" "tokenizer.ggml.tokens +array +\[string x 2048\] \"a\", \"b\", \"ab\", \"<\\|fim\\|>\"" "tokens from tokenizer.json"
 has "$TMP/t.txt" "tokenizer.ggml.merges +array +\[string x 1\] \"a b\"$" "merges as \"a b\""
-has "$TMP/t.txt" "tokenizer.ggml.token_type +array +\[i32 x 2048\] 1, 1, 1, 5, ...$" "token types (normal, unused)"
+has "$TMP/t.txt" "tokenizer.ggml.token_type +array +\[i32 x 2048\] 1, 1, 1, 3, ...$" "token types (an added <|...|> token is control, as llama.cpp makes it)"
 
 # a real llama.cpp-made file (when scripts/fetch_real_model.sh has run):
 # rewriting it with the types kept reproduces it byte for byte
@@ -64,6 +65,43 @@ for real in models/real/*.gguf; do
   else
     bad "$(basename "$real") rewrite differs"
   fi
+  # the Qwen2.5 tokenizer.json embedded by us == llama.cpp's convert_hf_to_gguf.py output
+  "$BIN" convert -m "$real" -o "$TMP/real.gguf" --tokenizer "$SHARED/tokenizers/qwen2.5/tokenizer.json" || bad "convert --tokenizer"
+  if $PY - "$real" "$TMP/real.gguf" <<'PYEOF'
+import struct, sys
+def read_kvs(path):
+    d = open(path, "rb").read(16 << 20)
+    nkv = struct.unpack_from("<Q", d, 16)[0]
+    p = 24
+    fmt = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+    def rs(p):
+        n = struct.unpack_from("<Q", d, p)[0]
+        return d[p + 8:p + 8 + n], p + 8 + n
+    def val(t, p):
+        if t == 8: return rs(p)
+        if t == 9:
+            et, n = struct.unpack_from("<IQ", d, p)
+            p += 12
+            out = []
+            for _ in range(n):
+                v, p = val(et, p)
+                out.append(v)
+            return out, p
+        return struct.unpack_from("<" + fmt[t], d, p)[0], p + struct.calcsize("<" + fmt[t])
+    kv = {}
+    for _ in range(nkv):
+        k, p = rs(p)
+        t = struct.unpack_from("<I", d, p)[0]
+        v, p = val(t, p + 4)
+        kv[k.decode()] = v
+    return kv
+a, b = read_kvs(sys.argv[1]), read_kvs(sys.argv[2])
+keys = ["tokenizer.ggml." + k for k in ("model", "pre", "tokens", "token_type", "merges")]
+bad = [k for k in keys if a.get(k) != b.get(k)]
+print("tokenizer metadata differs in: " + ", ".join(bad) if bad else "", end="")
+sys.exit(1 if bad else 0)
+PYEOF
+  then ok "tokenizer.json -> GGUF matches the real file's tokens, types and merges"; else bad "tokenizer metadata differs from the real file"; fi
   rm -f "$TMP/real.gguf"
 done
 
