@@ -139,8 +139,22 @@ static mono_status parse_config(const mono_json *c, mono_hparams *hp, mono_error
     if ((st = get_num(rp && rp->type == MONO_JSON_OBJECT ? rp : c, "rope_theta", 0, 1e30, &has, &v, err))) return st;
     if (!has && (st = get_num(c, "rope_theta", 0, 1e30, &has, &v, err))) return st;
     hp->rope_theta = has ? (float)v : 10000.0f;
+    /* what the forward pass does not implement is refused, not ignored */
     const mono_json *rs = mono_json_get(c, "rope_scaling");
     if (!is_null(rs)) return mono_error_set(err, MONO_ERR_UNSUPPORTED, "config.json: rope_scaling is not supported");
+    const mono_json *rt = rp && rp->type == MONO_JSON_OBJECT ? mono_json_get(rp, "rope_type") : NULL;
+    if (!is_null(rt) && (rt->type != MONO_JSON_STRING || strcmp(rt->u.str, "default")))
+        return mono_error_set(err, MONO_ERR_UNSUPPORTED, "config.json: rope_parameters.rope_type other than \"default\" is not supported");
+    const mono_json *sw = mono_json_get(c, "use_sliding_window");
+    if (!is_null(sw) && (sw->type != MONO_JSON_BOOL || sw->u.boolean))
+        return mono_error_set(err, MONO_ERR_UNSUPPORTED, "config.json: use_sliding_window is not supported");
+    const mono_json *lt = mono_json_get(c, "layer_types");
+    if (!is_null(lt)) {
+        if (lt->type != MONO_JSON_ARRAY) return mono_error_set(err, MONO_ERR_FORMAT, "config.json: 'layer_types' must be a list");
+        for (uint32_t i = 0; i < lt->len; i++)
+            if (lt->u.items[i].type != MONO_JSON_STRING || strcmp(lt->u.items[i].u.str, "full_attention"))
+                return mono_error_set(err, MONO_ERR_UNSUPPORTED, "config.json: layer_types[%u] is not \"full_attention\"", i);
+    }
     const mono_json *tie = mono_json_get(c, "tie_word_embeddings");
     if (!is_null(tie) && tie->type != MONO_JSON_BOOL)
         return mono_error_set(err, MONO_ERR_FORMAT, "config.json: 'tie_word_embeddings' must be true or false");

@@ -21,6 +21,7 @@
 #include "formats/safetensors.h"
 
 #define MF_MAX_SHARDS 1024
+#define MF_MAX_JSON (64 << 20)   /* config, generation config, shard index */
 
 struct mono_model_file {
     mono_hparams hp;
@@ -206,6 +207,13 @@ static mono_status read_json_file(const char *dir, const char *name, int optiona
         free(p);
         if (optional) return MONO_OK;
         return mono_error_set(err, MONO_ERR_IO, "%s: no %s in this folder", dir, name);
+    }
+    struct stat sb;
+    if (stat(p, &sb) == 0 && sb.st_size > MF_MAX_JSON) {
+        mono_status st = mono_error_set(err, MONO_ERR_FORMAT, "%s is %lld bytes: too large for a %s", p,
+                                        (long long)sb.st_size, name);
+        free(p);
+        return st;
     }
     mono_status st = mono_file_read_text(p, text, len, err);
     free(p);

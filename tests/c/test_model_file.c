@@ -173,6 +173,10 @@ static void check_inconsistent_configs(mt_ctx *t) {
         {"\"eos_token_id\": null", "\"eos_token_id\": 5000", "eos"},
         {"\"rope_theta\": 1000000.0", "\"rope_theta\": \"big\"", "rope_theta"},
         {"{", "[", "JSON"},
+        {"\"use_sliding_window\": false", "\"use_sliding_window\": true", "use_sliding_window"},
+        {"\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"", "rope_type"},
+        {"\"sliding_window\": null", "\"rope_scaling\": {\"type\": \"linear\"}", "rope_scaling"},
+        {"\"full_attention\",\n    \"full_attention\"", "\"full_attention\",\n    \"sliding_attention\"", "layer_types[1]"},
         {"\"vocab_size\": 1024", "\"vocab_size\": 1024,", "config.json"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
