@@ -14,7 +14,7 @@ APT_PACKAGES=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static  # NEON kernels: cross-built C tests under qemu
   lld-14 wasi-libc libclang-rt-14-dev-wasm32   # SIMD128 kernels: wasm32-wasi tests under Node
   emscripten                                    # the WebAssembly build (wasm/) and its Node golden test
-  bible-kjv diatheke sword-text-web python3.11-doc  # training corpus (public domain / PSF)
+  bible-kjv diatheke sword-text-web sword-comm-tdavid python3.11-doc  # training corpus (public domain / PSF)
   python3-matplotlib                            # training loss curves
 )
 

