@@ -152,6 +152,12 @@ static mono_status gguf_hparams(const mono_gguf *g, mono_hparams *hp, mono_error
         return st;
     if (hp->n_head <= 0) return mono_error_set(err, MONO_ERR_FORMAT, "%s is 0", K("attention.head_count"));
     if ((st = gguf_u32_opt(g, K("attention.key_length"), hp->n_embd / hp->n_head, &hp->head_dim, err))) return st;
+    mono_gguf_str scaling;
+    if (mono_gguf_find(g, K("rope.scaling.type")) && !mono_gguf_get_str(g, key, &scaling, NULL) &&
+        !(scaling.len == 4 && !memcmp(scaling.ptr, "none", 4)))
+        return mono_error_set(err, MONO_ERR_UNSUPPORTED, "%s = '%.*s': rope scaling is not supported", key,
+                              (int)(scaling.len < 32 ? scaling.len : 32), scaling.ptr);
+    K("attention.key_length");
 #undef K
     if (!mono_gguf_find(g, key) && hp->n_embd % hp->n_head)
         return mono_error_set(err, MONO_ERR_FORMAT, "embedding length %d is not a multiple of the head count %d", hp->n_embd, hp->n_head);
@@ -319,10 +325,12 @@ static mono_status open_hf(mono_model_file *mf, const char *dir, mono_error *err
             return mono_error_set(err, MONO_ERR_FORMAT, "generation_config.json: eos_token_id %d is outside the vocabulary of %d",
                                   mf->gen.eos_ids[i], mf->hp.n_vocab);
     if (mf->gen.n_eos == 0 && mf->hp.eos_id >= 0) { mf->gen.n_eos = 1; mf->gen.eos_ids[0] = mf->hp.eos_id; }
-    /* the folder's name stands in for general.name */
-    const char *base = strrchr(dir, '/');
-    base = base ? base + 1 : dir;
-    snprintf(mf->hp.name, sizeof mf->hp.name, "%s", base);
+    /* the folder's name stands in for general.name ("a/b/" names b) */
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    size_t b = dl;
+    while (b > 0 && dir[b - 1] != '/') b--;
+    snprintf(mf->hp.name, sizeof mf->hp.name, "%.*s", (int)(dl - b), dir + b);
 
     if ((st = read_json_file(dir, "model.safetensors.index.json", 1, &text, &len, err))) return st;
     if (text) {

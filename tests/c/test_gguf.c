@@ -465,6 +465,11 @@ static void check_model_view(mt_ctx *t) {
     mono_gguf_writer_write_memory(w, &buf, &n, &e);
     MT_CHECK(t, mono_model_file_open_memory(buf, n, &mf, &e) != MONO_OK && strstr(e.message, "missing tensor 'blk.0.attn_v.bias'"));
     free(buf);
+    /* rope scaling is refused, "none" is fine */
+    mono_gguf_writer_add_kv_str(w, "qwen2.rope.scaling.type", "yarn", &e);
+    mono_gguf_writer_write_memory(w, &buf, &n, &e);
+    MT_CHECK(t, mono_model_file_open_memory(buf, n, &mf, &e) == MONO_ERR_UNSUPPORTED && strstr(e.message, "yarn"));
+    free(buf);
     mono_gguf_writer_free(w);
     /* no architecture at all */
     w = mono_gguf_writer_init();
