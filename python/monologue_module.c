@@ -436,14 +436,19 @@ static PyObject *paths_tuple(PyObject *files) {
     return t;
 }
 
-static PyObject *tok_train(PyObject *cls, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"files", "vocab_size", "special_tokens", "pretokenizer", "nfc", "min_frequency", NULL};
+/* train() and train_from_texts(): inputs are file names, or texts. */
+static PyObject *train_common(PyObject *args, PyObject *kw, int from_texts) {
+    static char *kwlist_files[] = {"files", "vocab_size", "special_tokens", "pretokenizer", "nfc", "min_frequency",
+                                   NULL};
+    static char *kwlist_texts[] = {"texts", "vocab_size", "special_tokens", "pretokenizer", "nfc", "min_frequency",
+                                   NULL};
     PyObject *files, *specials_in = NULL;
     long long vocab_size, min_frequency = 0;
     const char *pretok = "qwen2";
     int nfc = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OL|O$spL:train", kwlist, &files, &vocab_size, &specials_in, &pretok,
-                                     &nfc, &min_frequency))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, from_texts ? "OL|O$spL:train_from_texts" : "OL|O$spL:train",
+                                     from_texts ? kwlist_texts : kwlist_files, &files, &vocab_size, &specials_in,
+                                     &pretok, &nfc, &min_frequency))
         return NULL;
     mono_train_options opts;
     mono_train_options_init(&opts);
@@ -465,8 +470,13 @@ static PyObject *tok_train(PyObject *cls, PyObject *args, PyObject *kw) {
     opts.nfc = nfc;
     opts.min_frequency = (uint64_t)min_frequency;
 
-    PyObject *paths = paths_tuple(files), *specials = NULL, *result = NULL;
+    if (from_texts && (PyUnicode_Check(files) || PyBytes_Check(files))) {
+        PyErr_SetString(PyExc_TypeError, "train_from_texts() takes a list of texts, not one text");
+        return NULL;
+    }
+    PyObject *paths = from_texts ? PySequence_Tuple(files) : paths_tuple(files), *specials = NULL, *result = NULL;
     const char **path_v = NULL, **special_v = NULL;
+    size_t *text_lens = NULL;
     if (!paths) return NULL;
     Py_ssize_t n_paths = PyTuple_GET_SIZE(paths), n_special = 0;
     if (specials_in && specials_in != Py_None) {
@@ -479,12 +489,21 @@ static PyObject *tok_train(PyObject *cls, PyObject *args, PyObject *kw) {
         n_special = PyTuple_GET_SIZE(specials);
     }
     path_v = PyMem_Calloc((size_t)n_paths + 1, sizeof *path_v);
+    text_lens = PyMem_Calloc((size_t)n_paths + 1, sizeof *text_lens);
     special_v = PyMem_Calloc((size_t)n_special + 1, sizeof *special_v);
-    if (!path_v || !special_v) {
+    if (!path_v || !text_lens || !special_v) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n_paths; i++) path_v[i] = PyBytes_AS_STRING(PyTuple_GET_ITEM(paths, i));
+    for (Py_ssize_t i = 0; i < n_paths; i++) {
+        if (!from_texts) {
+            path_v[i] = PyBytes_AS_STRING(PyTuple_GET_ITEM(paths, i));
+            continue;
+        }
+        Py_ssize_t len;
+        if (!text_view(PyTuple_GET_ITEM(paths, i), &path_v[i], &len)) goto done;
+        text_lens[i] = (size_t)len;
+    }
     for (Py_ssize_t i = 0; i < n_special; i++) {
         PyObject *o = PyTuple_GET_ITEM(specials, i);
         if (!PyUnicode_Check(o)) {
@@ -506,7 +525,8 @@ static PyObject *tok_train(PyObject *cls, PyObject *args, PyObject *kw) {
     mono_error err = {0};
     mono_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = mono_tokenizer_train_files(path_v, (size_t)n_paths, &opts, &json, &json_len, NULL, &err);
+    st = from_texts ? mono_tokenizer_train_texts(path_v, text_lens, (size_t)n_paths, &opts, &json, &json_len, NULL, &err)
+                    : mono_tokenizer_train_files(path_v, (size_t)n_paths, &opts, &json, &json_len, NULL, &err);
     Py_END_ALLOW_THREADS
     if (st != MONO_OK) {
         raise_mono(&err);
@@ -520,11 +540,15 @@ static PyObject *tok_train(PyObject *cls, PyObject *args, PyObject *kw) {
     }
 done:
     PyMem_Free(path_v);
+    PyMem_Free(text_lens);
     PyMem_Free(special_v);
     Py_XDECREF(specials);
     Py_DECREF(paths);
     return result;
 }
+
+static PyObject *tok_train(PyObject *cls, PyObject *args, PyObject *kw) { return train_common(args, kw, 0); }
+static PyObject *tok_train_from_texts(PyObject *cls, PyObject *args, PyObject *kw) { return train_common(args, kw, 1); }
 
 static PyObject *tok_repr(TokObject *self) {
     return PyUnicode_FromFormat("<monologue.Tokenizer vocab_size=%d>", (int)mono_tokenizer_n_vocab(self->tok));
@@ -541,6 +565,9 @@ static PyMethodDef tok_methods[] = {
      "train(files, vocab_size, special_tokens=(), *, pretokenizer='qwen2', nfc=True, min_frequency=0) -> Tokenizer\n\n"
      "Learns a byte-level BPE vocabulary from text files. vocab_size counts the 256 byte tokens,\n"
      "the merges and the special tokens (whose ids come last)."},
+    {"train_from_texts", (PyCFunction)(void (*)(void))tok_train_from_texts, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     "train_from_texts(texts, vocab_size, special_tokens=(), *, pretokenizer='qwen2', nfc=True, min_frequency=0)"
+     " -> Tokenizer\n\nLike train(), from texts (str or bytes) in memory; each is its own document."},
     {"encode", (PyCFunction)(void (*)(void))tok_encode, METH_VARARGS | METH_KEYWORDS,
      "encode(text, *, special_as_text=False) -> list[int]\n\n"
      "Token ids of text (str, or bytes taken as they are). Special tokens written in the text are\n"

@@ -219,6 +219,26 @@ def test_train_options(tmp_path):
         monologue.Tokenizer.train([c], 600, pretokenizer="bert")
 
 
+def test_train_from_texts(tmp_path):
+    c = corpus_file(tmp_path, size=60_000)
+    raw = c.read_bytes()    # (read_text would turn "\r\n" into "\n")
+    from_file = monologue.Tokenizer.train([c], 900, ["<|endoftext|>"])
+    assert monologue.Tokenizer.train_from_texts([raw], 900, ["<|endoftext|>"]).to_json() == from_file.to_json()
+    text = raw.decode("utf-8")
+    assert monologue.Tokenizer.train_from_texts([text], 900, ["<|endoftext|>"]).to_json() == from_file.to_json()
+    # bytes are taken as they are; documents never share a piece
+    docs = monologue.Tokenizer.train_from_texts([b"aaaa", "aaaa"], 300)
+    assert docs.token_to_id("aaaa") is not None
+    glued = monologue.Tokenizer.train_from_texts(["ab", "cd"], 300)
+    assert glued.token_to_id("bc") is None and glued.token_to_id("ab") is not None
+    with pytest.raises(TypeError):
+        monologue.Tokenizer.train_from_texts("one text", 300)
+    with pytest.raises(ValueError, match="empty"):
+        monologue.Tokenizer.train_from_texts([], 300)
+    with pytest.raises(ValueError, match="empty"):
+        monologue.Tokenizer.train_from_texts(["<s><s>"], 300, ["<s>"])
+
+
 def test_train_errors(tmp_path):
     c = corpus_file(tmp_path, size=10_000)
     with pytest.raises(ValueError, match="too small"):
