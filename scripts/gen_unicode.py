@@ -22,6 +22,12 @@ class 0, no decomposition, no composition and the NFC_NEW bit; the letter,
 number and space classes use the full current data (the regex engine's data
 is current: checked against every code point).
 
+The regex classes, in turn, must match Hugging Face's regex engine
+(Oniguruma), whose data is Unicode 16.0, newer than Debian's 15.0: the letters
+and digits assigned in 15.1 and 16.0 are listed in UNICODE_16_ADDITIONS below
+(from the Unicode 16.0 UCD; scripts/probe_hf_classes.js checks every code
+point against Hugging Face and found exactly these 29 ranges to differ).
+
 Lookups use two-stage tables (code point >> 8 selects a 256-entry block;
 identical blocks are shared), so a lookup is two loads.
 
@@ -36,6 +42,19 @@ MAXCP = 0x110000
 
 LETTER, NUMBER, SPACE, NFC_NO, NFC_MAYBE, ALPHA, NFC_NEW, WORD = 1, 2, 4, 8, 16, 32, 64, 128
 NFC_AGE = (9, 0)
+
+
+# Letters (L) and decimal digits (N) new in Unicode 15.1 and 16.0.
+UNICODE_16_ADDITIONS = [
+    (0x1C89, 0x1C8A, "L"), (0xA7CB, 0xA7CD, "L"), (0xA7DA, 0xA7DC, "L"), (0x105C0, 0x105F3, "L"),
+    (0x10D40, 0x10D49, "N"), (0x10D4A, 0x10D65, "L"), (0x10D6F, 0x10D85, "L"), (0x10EC2, 0x10EC4, "L"),
+    (0x11380, 0x11389, "L"), (0x1138B, 0x1138B, "L"), (0x1138E, 0x1138E, "L"), (0x11390, 0x113B5, "L"),
+    (0x113B7, 0x113B7, "L"), (0x113D1, 0x113D1, "L"), (0x113D3, 0x113D3, "L"), (0x116D0, 0x116E3, "N"),
+    (0x11BC0, 0x11BE0, "L"), (0x11BF0, 0x11BF9, "N"), (0x13460, 0x143FA, "L"), (0x16100, 0x1611D, "L"),
+    (0x16130, 0x16139, "N"), (0x16D40, 0x16D6C, "L"), (0x16D70, 0x16D79, "N"), (0x18CFF, 0x18CFF, "L"),
+    (0x1CCF0, 0x1CCF9, "N"), (0x1E5D0, 0x1E5ED, "L"), (0x1E5F0, 0x1E5F0, "L"), (0x1E5F1, 0x1E5FA, "N"),
+    (0x2EBF0, 0x2EE5D, "L"),
+]
 
 
 def strip(line):
@@ -154,6 +173,10 @@ def main():
             props[c] |= NUMBER
     for c in white:
         props[c] |= SPACE
+    for lo, hi, cls in UNICODE_16_ADDITIONS:
+        for c in range(lo, hi + 1):
+            assert c not in gc, "U+%04X is already assigned" % c
+            props[c] |= (LETTER | ALPHA | WORD | NFC_NEW) if cls == "L" else (NUMBER | WORD | NFC_NEW)
     for c in alpha:
         props[c] |= ALPHA | WORD
     for c in join_control:

@@ -164,7 +164,8 @@ async function main() {
   await compareDecode('qwen', QWEN, 151665, r);
   await compareDecode('trained', trained, 1000, r);
 
-  fs.rmSync(TMP, { recursive: true, force: true });
+  if (failures) console.log(`tokenizer_hf: ${failures} failures (files kept in ${TMP})`);
+  else fs.rmSync(TMP, { recursive: true, force: true });
   console.log(failures ? `tokenizer_hf: ${failures} failures` : 'tokenizer_hf: all equal');
   process.exit(failures ? 1 : 0);
 }
