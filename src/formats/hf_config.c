@@ -59,9 +59,9 @@ static mono_status get_ids(const mono_json *obj, const char *key, int *ids, int 
     *n = 0;
     if (is_null(v)) return MONO_OK;
     if (v->type == MONO_JSON_NUMBER) {
-        if (!mono_json_as_int64(v, &x) || x < 0 || x >= HP_MAX_VOCAB)
+        if (!mono_json_as_int64(v, &x) || x < -1 || x >= HP_MAX_VOCAB)
             return mono_error_set(err, MONO_ERR_FORMAT, "config: '%s' is not a valid token id", key);
-        ids[(*n)++] = (int)x;
+        if (x >= 0) ids[(*n)++] = (int)x;   /* -1: none, as some LLaMA configs write it */
         return MONO_OK;
     }
     if (v->type != MONO_JSON_ARRAY)

@@ -244,7 +244,94 @@ static void check_gen_config(mt_ctx *t) {
         MT_CHECK(t, hp.rope_theta == 250.5f && hp.n_head_kv == 2 && hp.head_dim == 16 && hp.n_ctx_train == 32768);
 }
 
+/* config.json fields one at a time, on a minimal valid config */
+static void check_config_fields(mt_ctx *t) {
+    static const char *base = "{\"model_type\":\"qwen2\",\"hidden_size\":64,\"num_hidden_layers\":2,"
+                              "\"num_attention_heads\":4,\"intermediate_size\":8,\"vocab_size\":100%s}";
+    static const struct { const char *extra; int ok; const char *want; } cases[] = {
+        {"", 1, NULL},
+        {",\"num_key_value_heads\":8", 0, "key/value head"},
+        {",\"num_key_value_heads\":3", 0, "key/value head"},
+        {",\"num_key_value_heads\":null", 1, NULL},
+        {",\"head_dim\":null", 1, NULL},
+        {",\"head_dim\":0", 0, "head_dim"},
+        {",\"head_dim\":\"16\"", 0, "head_dim"},
+        {",\"bos_token_id\":[7,8]", 1, NULL},
+        {",\"bos_token_id\":100", 0, "bos"},
+        {",\"pad_token_id\":-1", 1, NULL},
+        {",\"pad_token_id\":-2", 0, "pad_token_id"},
+        {",\"eos_token_id\":{}", 0, "eos_token_id"},
+        {",\"eos_token_id\":[]", 1, NULL},
+        {",\"tie_word_embeddings\":1", 0, "tie_word_embeddings"},
+        {",\"tie_word_embeddings\":true", 1, NULL},
+        {",\"rope_parameters\":7", 0, "rope_parameters"},
+        {",\"rope_parameters\":{\"rope_theta\":-5}", 0, "rope_theta"},
+        {",\"rope_theta\":0", 0, "rope theta"},
+        {",\"rms_norm_eps\":0", 0, "epsilon"},
+        {",\"max_position_embeddings\":0", 0, "max_position_embeddings"},
+        {",\"max_position_embeddings\":2147483648", 0, "max_position_embeddings"},
+        {",\"hidden_act\":null", 1, NULL},
+        {",\"hidden_act\":[\"silu\"]", 0, "hidden_act"},
+        {",\"dtype\":5", 0, "dtype"},
+        {",\"torch_dtype\":\"float16\"", 1, NULL},
+        {",\"layer_types\":\"full_attention\"", 0, "layer_types"},
+        {",\"use_sliding_window\":\"no\"", 0, "use_sliding_window"},
+        {",\"model_type\":\"a_model_type_name_longer_than_31\"", 0, "model_type"},
+    };
+    mono_hparams hp;
+    mono_error e;
+    char buf[512];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(buf, sizeof buf, base, cases[i].extra);
+        memset(&e, 0, sizeof e);
+        mono_status st = mono_hf_config_parse(buf, strlen(buf), &hp, &e);
+        if (cases[i].ok) MT_CHECK_MSG(t, st == MONO_OK, "%s: %s", cases[i].extra, e.message);
+        else MT_CHECK_MSG(t, st != MONO_OK && strstr(e.message, cases[i].want), "%s: status %d '%s'", cases[i].extra, st, e.message);
+    }
+    snprintf(buf, sizeof buf, base, ",\"bos_token_id\":[7,8],\"head_dim\":32");
+    if (MT_CHECK(t, mono_hf_config_parse(buf, strlen(buf), &hp, &e) == MONO_OK))
+        MT_CHECK(t, hp.bos_id == 7 && hp.head_dim == 32 && hp.n_head_kv == 4 && hp.rope_theta == 10000.0f && hp.rms_eps == 1e-6f);
+    /* hidden 66 does not split into 4 heads unless head_dim says how */
+    const char *odd = "{\"model_type\":\"qwen2\",\"hidden_size\":66,\"num_hidden_layers\":1,\"num_attention_heads\":4,"
+                      "\"intermediate_size\":8,\"vocab_size\":10}";
+    MT_CHECK(t, mono_hf_config_parse(odd, strlen(odd), &hp, &e) != MONO_OK && strstr(e.message, "multiple"));
+}
+
+/* The per-arch tables: which tensors each architecture requires. */
+static void check_arch_specs(mt_ctx *t) {
+    mono_hparams hp = {0};
+    hp.n_layer = 2; hp.n_embd = 64; hp.n_head = 4; hp.n_head_kv = 2; hp.head_dim = 16; hp.n_ff = 96; hp.n_vocab = 50;
+    mono_tensor_spec specs[64];
+    static const struct { const char *arch; int q_bias_required, q_norm_required; } archs[] = {
+        {"qwen2", 1, 0}, {"llama", 0, 0}, {"mistral", 0, 0}, {"qwen3", 0, 1}};
+    for (size_t a = 0; a < sizeof archs / sizeof *archs; a++) {
+        snprintf(hp.arch, sizeof hp.arch, "%s", archs[a].arch);
+        MT_CHECK(t, mono_arch_known(hp.arch));
+        size_t n = mono_arch_tensor_specs(&hp, specs, 64);
+        MT_CHECK_EQ_INT(t, n, 3 + 2 * 15);
+        int qb = -1, qn = -1, out = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (!strcmp(specs[i].name, "blk.1.attn_q.bias")) { qb = specs[i].required; MT_CHECK(t, specs[i].ne[0] == 64 && specs[i].n_dims == 1); }
+            if (!strcmp(specs[i].name, "blk.1.attn_q_norm.weight")) { qn = specs[i].required; MT_CHECK(t, specs[i].ne[0] == 16); }
+            if (!strcmp(specs[i].name, "output.weight")) out = specs[i].required;
+            if (!strcmp(specs[i].name, "blk.0.attn_k.weight")) MT_CHECK(t, specs[i].ne[0] == 64 && specs[i].ne[1] == 32);
+            if (!strcmp(specs[i].name, "blk.0.ffn_down.weight")) MT_CHECK(t, specs[i].ne[0] == 96 && specs[i].ne[1] == 64);
+        }
+        MT_CHECK(t, qb == archs[a].q_bias_required && qn == archs[a].q_norm_required && out == 1);
+    }
+    hp.tied_embeddings = 1;
+    mono_arch_tensor_specs(&hp, specs, 64);
+    MT_CHECK(t, !strcmp(specs[2].name, "output.weight") && specs[2].required == 0);
+    snprintf(hp.arch, sizeof hp.arch, "gpt2");
+    MT_CHECK(t, !mono_arch_known(hp.arch) && mono_arch_tensor_specs(&hp, specs, 64) == 0);
+    /* a small cap writes only what fits but counts everything */
+    snprintf(hp.arch, sizeof hp.arch, "qwen2");
+    MT_CHECK(t, mono_arch_tensor_specs(&hp, specs, 2) == 33 && !strcmp(specs[1].name, "output_norm.weight"));
+}
+
 void suite_model_file(mt_ctx *t) {
+    check_config_fields(t);
+    check_arch_specs(t);
     for (size_t i = 0; i < sizeof goldens / sizeof *goldens; i++) {
         check_golden(t, &goldens[i]);
         check_expected(t, &goldens[i]);
