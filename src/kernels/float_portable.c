@@ -23,22 +23,16 @@
 #define LANES 8
 #define CHUNK 2048 /* elements widened at a time (8 KiB of stack); a multiple of LANES */
 
-/* IEEE half -> float with selects instead of branches (so compilers can
- * vectorize it): shift exponent and mantissa into place and rebias; inf/nan
- * get the larger rebias; subnormals are renormalised by a float
- * subtraction of 2^-14. Exact for every input (nan payloads kept). */
+/* IEEE half -> float without branches (so compilers vectorize it): the
+ * exponent and mantissa bits shifted into float position and multiplied by
+ * 2^112 rebias exactly, subnormal halves included (as float subnormals
+ * they scale to the right normal value); an all-ones half exponent then
+ * gets the float's all-ones exponent (inf/nan, payload kept). */
 static inline float half_to_float(uint16_t h) {
-    union { uint32_t u; float f; } o, sub;
-    const uint32_t shifted_exp = 0x7C00u << 13;
+    union { uint32_t u; float f; } o;
     o.u = (uint32_t)(h & 0x7FFF) << 13;
-    uint32_t exp = o.u & shifted_exp;
-    o.u += (127u - 15u) << 23;
-    uint32_t is_special = 0u - (uint32_t)(exp == shifted_exp); /* all ones or zero */
-    uint32_t is_sub = 0u - (uint32_t)(exp == 0);
-    o.u += is_special & ((128u - 16u) << 23);
-    sub.u = o.u + (1u << 23);
-    sub.f -= 6.103515625e-05f; /* 2^-14 */
-    o.u = (sub.u & is_sub) | (o.u & ~is_sub);
+    o.f *= 0x1p112f;
+    o.u |= (0u - (uint32_t)((h & 0x7C00) == 0x7C00)) & 0x7F800000u;
     o.u |= (uint32_t)(h & 0x8000) << 16;
     return o.f;
 }

@@ -6,10 +6,8 @@
  * (relaxed SIMD is not accepted by V8 from clang 14) and no half-precision
  * conversion, so:
  *   - products are mul + add into four 4-lane accumulators;
- *   - half weights are widened with integer ops: the exponent/mantissa are
- *     shifted into place and rebiased, inf/nan get the larger rebias, and
- *     subnormals are renormalised by a float subtraction, chosen per lane
- *     with bitselect (exact for every input, like float_portable.c);
+ *   - half weights are widened with a shift, a multiply by 2^112 and an
+ *     inf/nan fix-up (exact for every input, like float_portable.c);
  *   - bfloat16 weights are a zero-extend and a 16-bit shift.
  * V8 tiers up hot code per function, so the kernels stay small functions
  * called once per row (decode) or per row range (gemm).
@@ -26,18 +24,17 @@
 
 static ALWAYS_INLINE size_t elem_bytes(int type) { return type == MONO_TYPE_F32 ? 4 : 2; }
 
-/* four halves (in the low 16 bits of each u32 lane) to f32 */
+/* four halves (in the low 16 bits of each u32 lane) to f32: the exponent
+ * and mantissa bits shifted into float position and multiplied by 2^112
+ * rebias exactly, subnormal halves included (as float subnormals they
+ * scale to the right normal value); an all-ones half exponent then gets
+ * the float's all-ones exponent (inf/nan, mantissa kept), and the sign. */
 static ALWAYS_INLINE v128_t half4_to_f32(v128_t h) {
-    const v128_t shifted_exp = wasm_i32x4_splat(0x7C00 << 13);
     v128_t o = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7FFF)), 13);
-    v128_t exp = wasm_v128_and(o, shifted_exp);
-    o = wasm_i32x4_add(o, wasm_i32x4_splat((127 - 15) << 23));
-    v128_t special = wasm_i32x4_eq(exp, shifted_exp);
-    o = wasm_i32x4_add(o, wasm_v128_and(special, wasm_i32x4_splat((128 - 16) << 23)));
-    v128_t sub = wasm_f32x4_sub(wasm_i32x4_add(o, wasm_i32x4_splat(1 << 23)), wasm_f32x4_splat(6.103515625e-05f));
-    o = wasm_v128_bitselect(sub, o, wasm_i32x4_eq(exp, wasm_i32x4_splat(0)));
-    v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
-    return wasm_v128_or(o, sign);
+    v128_t f = wasm_f32x4_mul(o, wasm_f32x4_splat(0x1p112f));
+    v128_t special = wasm_i32x4_eq(wasm_v128_and(h, wasm_i32x4_splat(0x7C00)), wasm_i32x4_splat(0x7C00));
+    f = wasm_v128_or(f, wasm_v128_and(special, wasm_i32x4_splat(0x7F800000)));
+    return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
 }
 
 /* 4 weights at p widened to f32 */
