@@ -243,6 +243,25 @@ static void check_round_trip(mt_ctx *t, uint8_t **file, size_t *file_size, size_
         remove(path);
     }
     MT_CHECK(t, mono_gguf_writer_write_file(w, "/nonexistent-dir/x.gguf", &e) == MONO_ERR_IO);
+    /* an empty writer makes a valid empty file; bad arguments are refused */
+    mono_gguf_writer *w0 = mono_gguf_writer_init();
+    uint8_t *b0 = NULL;
+    size_t n0 = 0;
+    MT_CHECK(t, mono_gguf_writer_write_memory(w0, &b0, &n0, &e) == MONO_OK && n0 == 32);   /* header padded */
+    if (MT_CHECK(t, b0 && mono_gguf_open_memory(b0, n0, &g, &e) == MONO_OK)) {
+        MT_CHECK(t, mono_gguf_n_kv(g) == 0 && mono_gguf_n_tensors(g) == 0 && mono_gguf_kv_at(g, 0) == NULL &&
+                    mono_gguf_tensor_at(g, 0) == NULL && mono_gguf_find(g, "x") == NULL);
+        mono_gguf_close(g);
+    }
+    free(b0);
+    int64_t ne1[2] = {4, 0};
+    MT_CHECK(t, mono_gguf_writer_add_kv_u8(w0, "", 1, &e) != MONO_OK);
+    MT_CHECK(t, mono_gguf_writer_add_kv_arr(w0, "k", MONO_GGUF_STRING, NULL, 0, &e) != MONO_OK);
+    MT_CHECK(t, mono_gguf_writer_add_tensor(w0, "t", MONO_TYPE_F32, 2, ne1, f32_data, 0, &e) != MONO_OK);
+    MT_CHECK(t, mono_gguf_writer_add_tensor(w0, "t", MONO_TYPE_F32, 5, ne1, f32_data, 0, &e) != MONO_OK);
+    MT_CHECK(t, mono_gguf_writer_add_tensor(w0, "", MONO_TYPE_F32, 1, ne1, f32_data, 16, &e) != MONO_OK);
+    mono_gguf_writer_free(w0);
+    mono_gguf_writer_free(NULL);
     /* a custom alignment is honoured */
     mono_gguf_writer_add_kv_u32(w, "general.alignment", 64, &e);
     uint8_t *buf64 = NULL;
@@ -443,6 +462,33 @@ static void check_model_view(mt_ctx *t) {
         MT_CHECK(t, ns == 3 + 15);
     }
     mono_model_file_close(mf);
+    /* the model view on every truncation and every flipped header byte:
+     * errors (or, for flips that keep the file valid, a model), never a crash */
+    int all_failed = 1, flips_ok = 0;
+    for (size_t k = 0; k + 32 < n; k += (k < 2048 ? 1 : 61)) {
+        uint8_t *cut = malloc(k ? k : 1);
+        memcpy(cut, buf, k);
+        mono_model_file *m2 = NULL;
+        if (mono_model_file_open_memory(cut, k, &m2, &e) == MONO_OK) all_failed = 0;
+        mono_model_file_close(m2);
+        free(cut);
+    }
+    MT_CHECK(t, all_failed);
+    uint8_t *copy = malloc(n);
+    for (size_t k = 0; k < n && k < 1600; k++) {
+        memcpy(copy, buf, n);
+        copy[k] ^= 0x41;
+        mono_model_file *m2 = NULL;
+        if (mono_model_file_open_memory(copy, n, &m2, &e) == MONO_OK) {
+            flips_ok++;   /* e.g. a changed name or an f32 value: still a model */
+            const mono_hparams *h2 = mono_model_file_hparams(m2);
+            const mono_tensor *te = mono_model_file_tensor(m2, "token_embd.weight");   /* vocab follows the embedding */
+            MT_CHECK_MSG(t, h2->n_embd == E && te && h2->n_vocab == te->ne[1], "flip %zu: embd %d vocab %d", k, h2->n_embd, h2->n_vocab);
+        }
+        mono_model_file_close(m2);
+    }
+    free(copy);
+    MT_CHECK(t, flips_ok > 0);
     free(buf);
     /* a wrong shape or a missing bias names the tensor */
     mono_gguf_writer_free(w);
