@@ -131,6 +131,15 @@ mono_status mono_encoder_encode(mono_encoder *enc, const char *text, size_t len,
                                 size_t *n_ids, mono_error *err);
 void mono_encoder_free(mono_encoder *enc);
 
+/* What encoding does before BPE, for debugging and for comparing with other
+ * tokenizers: calls fn once per piece, in order, with the piece's bytes
+ * (after added-token splitting, normalization, the prefix space and the
+ * pre-tokenizer; BPE merges only within a piece), or with an added token's
+ * content and its id (added_id >= 0; -1 for ordinary pieces). */
+typedef void (*mono_piece_fn)(void *user, const char *piece, size_t len, int32_t added_id);
+mono_status mono_encoder_pieces(mono_encoder *enc, const char *text, size_t len, unsigned flags, mono_piece_fn fn,
+                                void *user, mono_error *err);
+
 /* Decodes ids into a new NUL-terminated UTF-8 string (free with mono_free),
  * exactly as Hugging Face's decode (special tokens included): byte sequences
  * that are not valid UTF-8 become U+FFFD, one per maximal invalid subpart.
@@ -231,6 +240,12 @@ mono_status mono_tokenizer_train_files(const char *const *paths, size_t n_paths,
 mono_status mono_tokenizer_train_texts(const char *const *texts, const size_t *lens, size_t n_texts,
                                        const mono_train_options *opts, char **json,
                                        size_t *json_len, mono_train_stats *stats, mono_error *err);
+
+/* Writes any loaded tokenizer (from tokenizer.json or GGUF) as tokenizer.json
+ * text that loads back to the same tokenizer: same ids, merges, added tokens
+ * and pre-processing (bos/eos/pad live in tokenizer_config.json, not here).
+ * *json is NUL-terminated; release it with mono_free. */
+mono_status mono_tokenizer_to_json(const mono_tokenizer *tok, char **json, size_t *json_len, mono_error *err);
 
 /* ------------------------------------------------------------------------
  * 3. Model

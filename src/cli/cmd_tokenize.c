@@ -11,6 +11,11 @@
  *                                                           line -> one
  *                                                           {"text": ...} line
  *
+ *   monologue tokenize -t tok.json --pieces < text.txt      -> ["Hello", ",", ...]
+ *                                                           the pre-tokenized pieces
+ *                                                           (vocabulary spelling,
+ *                                                           "\u0120world" for " world")
+ *
  * Decoded text is Hugging Face's (invalid UTF-8 becomes U+FFFD); --raw
  * writes the tokens' bytes as they are instead (not with --jsonl, whose
  * output must be valid JSON).
@@ -25,7 +30,7 @@
 
 typedef struct opts {
     const char *tokenizer;
-    int jsonl, decode, raw;
+    int jsonl, decode, raw, pieces;
     unsigned flags;
 } opts;
 
@@ -40,6 +45,8 @@ static void usage(FILE *f) {
             "  --decode           a JSON array of ids in, the decoded text out (invalid UTF-8 -> U+FFFD);\n"
             "                     with --jsonl: one array per line in, one {\"text\": ...} per line out\n"
             "  --raw              with --decode: write the tokens' bytes unchanged\n"
+            "  --pieces           print the pre-tokenized pieces (JSON strings in the vocabulary's\n"
+            "                     byte-level spelling) instead of ids; works with --jsonl\n"
             "  --special-as-text  encode special tokens written in the text (<|im_end|>) as plain text\n");
 }
 
@@ -120,10 +127,50 @@ static int parse_ids(const char *s, size_t len, int32_t **ids, size_t *n, char *
     return 1;
 }
 
+typedef struct piece_out {
+    int first;
+} piece_out;
+
+/* Writes one piece as a JSON string in byte-level spelling (an added token
+ * as its content). */
+static void write_piece(void *user, const char *p, size_t n, int32_t added_id) {
+    piece_out *po = user;
+    fputs(po->first ? "\"" : ", \"", stdout);
+    po->first = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)p[i];
+        if (added_id < 0) {
+            /* GPT-2's byte alphabet: printable Latin-1 stands for itself */
+            if (!((c >= 33 && c <= 126) || (c >= 161 && c <= 172) || c >= 174)) {
+                unsigned k = c <= 32 ? c : c <= 160 ? c - 127 + 33 : 67;
+                printf("\\u%04x", 256 + k);
+                continue;
+            }
+            if (c >= 128) {
+                printf("\\u%04x", c);
+                continue;
+            }
+        } else if (c < 32) {
+            printf("\\u%04x", c);
+            continue;
+        }
+        if (c == '"' || c == '\\') putchar('\\');
+        putchar((int)c);
+    }
+    putchar('"');
+}
+
 static int run_encode(const opts *o, mono_encoder *enc, const char *in, size_t len) {
     int32_t *ids;
     size_t n;
     mono_error err;
+    if (o->pieces) {
+        piece_out po = {1};
+        putchar('[');
+        if (mono_encoder_pieces(enc, in, len, o->flags, write_piece, &po, &err) != MONO_OK) return fail("encoding", &err);
+        fputs("]\n", stdout);
+        return 0;
+    }
     if (mono_encoder_encode(enc, in, len, o->flags, &ids, &n, &err) != MONO_OK) return fail("encoding", &err);
     write_ids(ids, n);
     mono_free(ids);
@@ -190,6 +237,8 @@ static int parse_args(int argc, char **argv, opts *o) {
             o->jsonl = 1;
         } else if (!strcmp(a, "--decode")) {
             o->decode = 1;
+        } else if (!strcmp(a, "--pieces")) {
+            o->pieces = 1;
         } else if (!strcmp(a, "--raw")) {
             o->raw = 1;
         } else if (!strcmp(a, "--special-as-text")) {
@@ -206,6 +255,10 @@ static int parse_args(int argc, char **argv, opts *o) {
     if (!o->tokenizer) {
         fprintf(stderr, "monologue tokenize: -t FILE is required\n");
         usage(stderr);
+        return 2;
+    }
+    if (o->pieces && o->decode) {
+        fprintf(stderr, "monologue tokenize: --pieces and --decode do not go together\n");
         return 2;
     }
     if (o->raw && (!o->decode || o->jsonl)) {

@@ -39,6 +39,13 @@ void mono_encoder_free(mono_encoder *e) {
 
 /* ---- step 4: pre-tokenization ------------------------------------------ */
 
+/* A piece ready for BPE, or for the caller of mono_encoder_pieces. */
+static mono_status bpe_or_report(mono_encoder *e, const uint8_t *p, size_t n, mono_error *err) {
+    if (!e->on_piece) return mono_bpe_piece(e, p, n, err);
+    e->on_piece(e->on_piece_user, (const char *)p, n, -1);
+    return MONO_OK;
+}
+
 static mono_status bytelevel_piece(mono_encoder *e, const uint8_t *p, size_t n, mono_error *err) {
     const mono_tok_pipeline *pipe = &e->tok->pipe;
     if (pipe->add_prefix_space && p[0] != ' ') {
@@ -55,10 +62,10 @@ static mono_status bytelevel_piece(mono_encoder *e, const uint8_t *p, size_t n, 
         p = e->piece;
         n++;
     }
-    if (!pipe->bytelevel_regex) return mono_bpe_piece(e, p, n, err);
+    if (!pipe->bytelevel_regex) return bpe_or_report(e, p, n, err);
     for (size_t pos = 0; pos < n;) {
         size_t end = mono_pretok_next(MONO_PRETOK_GPT2, p, n, pos);
-        mono_status st = mono_bpe_piece(e, p + pos, end - pos, err);
+        mono_status st = bpe_or_report(e, p + pos, end - pos, err);
         if (st != MONO_OK) return st;
         pos = end;
     }
@@ -175,7 +182,12 @@ static mono_status split_by_matches(mono_encoder *e, int lvl, const uint8_t *s, 
     for (size_t i = 0; i < e->n_matches[lvl]; i++) {
         mono_added_match m = e->matches[lvl][i];
         if (off < m.start && (st = segment(e, s + off, m.start - off, flags, err)) != MONO_OK) return st;
-        if ((st = mono_encoder_push(e, m.id, err)) != MONO_OK) return st;
+        if (e->on_piece) {
+            const mono_tokenizer *t = e->tok;
+            e->on_piece(e->on_piece_user, t->text + t->text_off[m.id], t->text_len[m.id], m.id);
+        } else if ((st = mono_encoder_push(e, m.id, err)) != MONO_OK) {
+            return st;
+        }
         off = m.stop;
     }
     if (off < n) return segment(e, s + off, n - off, flags, err);
@@ -235,5 +247,22 @@ mono_status mono_tokenizer_encode(const mono_tokenizer *tok, const char *text, s
     if (st != MONO_OK) return st;
     st = mono_encoder_encode(e, text, len, flags, ids, n_ids, err);
     mono_encoder_free(e);
+    return st;
+}
+
+mono_status mono_encoder_pieces(mono_encoder *e, const char *text, size_t len, unsigned flags, mono_piece_fn fn,
+                                void *user, mono_error *err) {
+    if (!e || !fn) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_encoder_pieces: NULL argument");
+    if (!text && len) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_encoder_pieces: text is NULL");
+    e->on_piece = fn;
+    e->on_piece_user = user;
+    mono_status st = MONO_OK;
+    if (len) {
+        const uint8_t *s = (const uint8_t *)text;
+        st = find_added(e, 0, s, len, flags, err);
+        if (st == MONO_OK) st = split_by_matches(e, 0, s, len, normalized_segment, flags, err);
+    }
+    e->on_piece = NULL;
+    e->on_piece_user = NULL;
     return st;
 }

@@ -29,6 +29,9 @@ typedef struct mono_added_match {
 
 struct mono_encoder {
     const mono_tokenizer *tok;
+    /* set by mono_encoder_pieces: receives pieces instead of BPE */
+    mono_piece_fn on_piece;
+    void *on_piece_user;
     /* output ids of the current call */
     int32_t *ids;
     size_t n_ids, cap_ids;

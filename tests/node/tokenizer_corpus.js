@@ -184,4 +184,4 @@ function buildCorpus(mb) {
   return texts;
 }
 
-module.exports = { buildCorpus, sotuText, sotuDocs, rng, ROOT, PEERS };
+module.exports = { buildCorpus, sotuText, sotuDocs, allCodePointsText, stressText, rng, ROOT, PEERS };

@@ -10,6 +10,9 @@
 //            (lstrip, rstrip, single_word, normalized, non-special)
 //   trained  a small BPE trained by HF itself on part of the corpus (so bytes
 //            missing from its vocabulary are dropped, as HF does)
+// plus the pre-tokenizer alone: every code point (in runs between letters,
+// digits, spaces and punctuation) split by both regexes, compared piece by
+// piece with HF's preTokenizeString (this is what pins the Unicode classes);
 // plus decoding: random id sequences (many cut UTF-8 characters apart)
 // decoded by both, compared as strings (HF's lossy U+FFFD rules).
 //
@@ -19,7 +22,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { buildCorpus, rng, ROOT, PEERS } = require('./tokenizer_corpus');
+const { buildCorpus, allCodePointsText, stressText, rng, ROOT, PEERS } = require('./tokenizer_corpus');
 
 const { Tokenizer } = require(path.join(PEERS, 'tokenizers'));
 const BIN = process.env.MONO_BIN || path.join(ROOT, 'build', 'monologue');
@@ -104,6 +107,39 @@ async function compareDecode(name, tokPath, nVocab, r) {
   console.log(`${name} decode: ${lists.length} id lists, ${bad} mismatches`);
 }
 
+function monoPieces(tokPath, texts) {
+  const out = execFileSync(BIN, ['tokenize', '-t', tokPath, '--jsonl', '--pieces'], {
+    input: texts.map((t) => JSON.stringify({ text: t })).join('\n') + '\n', maxBuffer: 1 << 30,
+  }).toString();
+  return out.trimEnd().split('\n').map((l) => JSON.parse(l));
+}
+
+function comparePieces(name, tokPath, texts) {
+  const pre = Tokenizer.fromFile(tokPath).getPreTokenizer();
+  const mono = monoPieces(tokPath, texts);
+  let bad = 0, n = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const want = pre.preTokenizeString(texts[i]).map((p) => p[0]);
+    n += want.length;
+    if (JSON.stringify(want) !== JSON.stringify(mono[i])) {
+      if (bad < 5) fail(`${name} pieces of ${JSON.stringify(texts[i].slice(0, 80))}: ${describe(texts[i], mono[i], want)}`);
+      bad++;
+    }
+  }
+  console.log(`${name} pieces: ${texts.length} texts, ${n} pieces, ${bad} mismatches`);
+}
+
+// The same pre-tokenizer with nothing around it (no normalizer, no added
+// tokens), as HF's preTokenizeString sees text.
+function preTokOnly(src, name) {
+  const j = JSON.parse(fs.readFileSync(src, 'utf8'));
+  j.normalizer = null;
+  j.added_tokens = [];
+  const out = path.join(TMP, name);
+  fs.writeFileSync(out, JSON.stringify(j));
+  return out;
+}
+
 function gpt2Variant(src, prefixSpace, extraAdded) {
   const j = JSON.parse(fs.readFileSync(src, 'utf8'));
   j.normalizer = null;
@@ -161,6 +197,9 @@ async function main() {
   await compare('gpt2-aps+added', gpt2Variant(QWEN, true, true), tenth);
   const trained = trainSmall(texts.filter(() => r() < 0.02));
   await compare('trained', trained, tenth);
+  const cpLines = allCodePointsText().split('\n').concat(stressText(rng(3), 20000).split('\n'));
+  comparePieces('qwen-regex', preTokOnly(QWEN, 'qwen-pretok.json'), cpLines);
+  comparePieces('gpt2-regex', preTokOnly(gpt2Variant(QWEN, false, false), 'gpt2-pretok.json'), cpLines);
   await compareDecode('qwen', QWEN, 151665, r);
   await compareDecode('trained', trained, 1000, r);
 
