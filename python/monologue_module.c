@@ -16,6 +16,10 @@
  * (bad arguments, malformed files, ids out of range). A str holding lone
  * surrogates ("\ud800") cannot be UTF-8 and raises UnicodeEncodeError, as
  * str.encode("utf-8") does; bytes are accepted as they are.
+ *
+ * save() and to_json() give back a tokenizer.json loaded as it was; one
+ * loaded from GGUF is written out from the loaded vocabulary (bos/eos/pad
+ * ids, which live in tokenizer_config.json, are not part of it).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -44,7 +48,7 @@ static PyObject *raise_mono(const mono_error *err) {
 typedef struct {
     PyObject_HEAD
     mono_tokenizer *tok;
-    PyObject *json;     /* bytes of the tokenizer.json it came from, or NULL (GGUF) */
+    PyObject *json;     /* bytes of the tokenizer.json it came from; NULL until needed for GGUF */
 } TokObject;
 
 static PyTypeObject TokType;
@@ -373,12 +377,23 @@ static PyObject *tok_get_pad(TokObject *self, void *c) { return opt_id(mono_toke
 
 /* ---- saving ------------------------------------------------------------------ */
 
+/* The tokenizer.json bytes: those it was loaded from (kept exactly), or,
+ * for a GGUF file, written from the loaded tokenizer (once, then kept). */
 static PyObject *need_json(TokObject *self) {
     if (self->json) return self->json;
-    PyErr_SetString(PyExc_ValueError,
-                    "this tokenizer was loaded from a GGUF file: only tokenizers trained or loaded from a "
-                    "tokenizer.json can be written as tokenizer.json");
-    return NULL;
+    char *json = NULL;
+    size_t len = 0;
+    mono_error err = {0};
+    mono_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = mono_tokenizer_to_json(self->tok, &json, &len, &err);
+    Py_END_ALLOW_THREADS
+    if (st != MONO_OK) return raise_mono(&err);
+    PyObject *b = PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
+    mono_free(json);
+    if (b && !self->json) self->json = b;    /* another thread may have won */
+    else Py_XDECREF(b);
+    return self->json;
 }
 
 static PyObject *tok_save(TokObject *self, PyObject *arg) {

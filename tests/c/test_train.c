@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/json.h"
 #include "monologue.h"
 #include "test.h"
@@ -510,6 +511,98 @@ static void test_json_layout(mt_ctx *t) {
     }
 }
 
+/* Same members, same values, same order: vocab objects, merge lists, added tokens. */
+static int json_same(const mono_json *a, const mono_json *b) {
+    if (!a || !b || a->type != b->type || a->len != b->len) return 0;
+    if ((a->key == NULL) != (b->key == NULL) || (a->key && strcmp(a->key, b->key))) return 0;
+    switch (a->type) {
+    case MONO_JSON_STRING: return !memcmp(a->u.str, b->u.str, a->len);
+    case MONO_JSON_NUMBER: return a->is_int == b->is_int && (a->is_int ? a->u.integer == b->u.integer : a->u.number == b->u.number);
+    case MONO_JSON_BOOL: return a->u.boolean == b->u.boolean;
+    case MONO_JSON_ARRAY:
+    case MONO_JSON_OBJECT:
+        for (uint32_t i = 0; i < a->len; i++)
+            if (!json_same(&a->u.items[i], &b->u.items[i])) return 0;
+        return 1;
+    default: return 1;
+    }
+}
+
+/* The same key -> id pairs, in any order. */
+static int vocab_same(const mono_json *a, const mono_json *b) {
+    if (!a || !b || a->type != MONO_JSON_OBJECT || b->type != MONO_JSON_OBJECT || a->len != b->len) return 0;
+    const char **ka = calloc(a->len, sizeof *ka), **kb = calloc(b->len, sizeof *kb);
+    int ok = ka && kb;
+    for (int side = 0; ok && side < 2; side++) {
+        const mono_json *o = side ? b : a;
+        const char **k = side ? kb : ka;
+        for (uint32_t i = 0; ok && i < o->len; i++) {
+            int64_t id;
+            ok = mono_json_as_int64(&o->u.items[i], &id) && id >= 0 && id < a->len && !k[id];
+            if (ok) k[id] = o->u.items[i].key;
+        }
+    }
+    for (uint32_t i = 0; ok && i < a->len; i++) ok = !strcmp(ka[i], kb[i]);
+    free(ka);
+    free(kb);
+    return ok;
+}
+
+/* A loaded tokenizer written back as tokenizer.json: Qwen2.5's own file
+ * comes back with the same vocabulary, merges (in order), added tokens and
+ * pre-processing, loads to the same ids, and writing is idempotent. */
+static void test_export(mt_ctx *t) {
+    char path[512];
+    mt_shared_path(path, sizeof path, "tokenizers/qwen2.5/tokenizer.json");
+    mono_tokenizer *orig = NULL, *again = NULL;
+    mono_error err;
+    if (mono_tokenizer_load(path, &orig, &err) != MONO_OK) {
+        mt_skip(t, "shared Qwen2.5 tokenizer.json not found");
+        return;
+    }
+    char *json = NULL, *json2 = NULL, *text = NULL;
+    size_t len = 0, len2 = 0, text_len = 0;
+    MT_CHECK(t, mono_tokenizer_to_json(orig, &json, &len, &err) == MONO_OK);
+    MT_CHECK(t, mono_file_read_text(path, &text, &text_len, &err) == MONO_OK);
+    mono_json_doc *da = NULL, *db = NULL;
+    if (json && text && MT_CHECK(t, mono_json_parse(json, len, &da, &err) == MONO_OK) &&
+        MT_CHECK(t, mono_json_parse(text, text_len, &db, &err) == MONO_OK)) {
+        const mono_json *ra = mono_json_root(da), *rb = mono_json_root(db);
+        const mono_json *ma = mono_json_get(ra, "model"), *mb = mono_json_get(rb, "model");
+        MT_CHECK_MSG(t, vocab_same(mono_json_get(ma, "vocab"), mono_json_get(mb, "vocab")), "vocab differs");
+        MT_CHECK_MSG(t, json_same(mono_json_get(ma, "merges"), mono_json_get(mb, "merges")), "merges differ");
+        MT_CHECK_MSG(t, json_same(mono_json_get(ra, "added_tokens"), mono_json_get(rb, "added_tokens")),
+                     "added tokens differ");
+        MT_CHECK(t, json_same(mono_json_get(ra, "normalizer"), mono_json_get(rb, "normalizer")));
+        MT_CHECK(t, json_same(mono_json_get(ra, "pre_tokenizer"), mono_json_get(rb, "pre_tokenizer")));
+        MT_CHECK(t, json_same(mono_json_get(ra, "decoder"), mono_json_get(rb, "decoder")));
+    }
+    mono_json_doc_free(da);
+    mono_json_doc_free(db);
+    if (json && MT_CHECK(t, mono_tokenizer_load_json_bytes(json, len, &again, &err) == MONO_OK)) {
+        MT_CHECK_EQ_INT(t, mono_tokenizer_n_vocab(again), mono_tokenizer_n_vocab(orig));
+        const char *samples[] = {"Hello, world! It's <|im_start|>user\n\u4e2d\u6587 caf\xc3\xa9  \t\r\n 12345",
+                                 "def f(x):\n    return x**2  # \xf0\x9f\x98\x80<|endoftext|>"};
+        for (size_t i = 0; i < 2; i++) {
+            int32_t *a = NULL, *b = NULL;
+            size_t na = 0, nb = 0;
+            MT_CHECK(t, mono_tokenizer_encode(orig, samples[i], strlen(samples[i]), 0, &a, &na, &err) == MONO_OK);
+            MT_CHECK(t, mono_tokenizer_encode(again, samples[i], strlen(samples[i]), 0, &b, &nb, &err) == MONO_OK);
+            MT_CHECK(t, na == nb && na > 0 && !memcmp(a, b, na * sizeof *a));
+            mono_free(a);
+            mono_free(b);
+        }
+        MT_CHECK(t, mono_tokenizer_to_json(again, &json2, &len2, &err) == MONO_OK);
+        MT_CHECK_MSG(t, json2 && len2 == len && !memcmp(json, json2, len), "writing is not idempotent");
+    }
+    MT_CHECK(t, mono_tokenizer_to_json(NULL, &json2, NULL, &err) == MONO_ERR_INVALID_ARG);
+    mono_free(json);
+    mono_free(json2);
+    free(text);
+    mono_tokenizer_free(orig);
+    mono_tokenizer_free(again);
+}
+
 void suite_train(mt_ctx *t) {
     test_byte_level(t);
     test_hand_worked(t);
@@ -519,4 +612,5 @@ void suite_train(mt_ctx *t) {
     test_file_chunks(t);
     test_errors(t);
     test_json_layout(t);
+    test_export(t);
 }

@@ -314,8 +314,15 @@ def test_gguf_vocabulary(trained, tmp_path):
     texts = MIXED + ["the people <|im_end|> of the United States"]
     assert g.encode_batch(texts) == tok.encode_batch(texts)
     assert g.eos_id == tok.vocab_size - len(SPECIALS)
-    with pytest.raises(ValueError, match="GGUF"):
-        g.save(str(tmp_path / "out.json"))
+    # written back as tokenizer.json: the same vocabulary, merges and ids
+    out = tmp_path / "from-gguf.json"
+    g.save(str(out))
+    doc, back = json.loads(tok.to_json()), json.loads(out.read_text(encoding="utf-8"))
+    assert back["model"]["vocab"] == doc["model"]["vocab"]
+    assert back["model"]["merges"] == doc["model"]["merges"]
+    assert back["added_tokens"] == doc["added_tokens"]
+    assert back["normalizer"] == doc["normalizer"] and back["pre_tokenizer"] == doc["pre_tokenizer"]
+    assert monologue.Tokenizer.from_file(str(out)).encode_batch(texts) == tok.encode_batch(texts)
 
 
 # ---- threads and the GIL ----------------------------------------------------
