@@ -41,9 +41,11 @@ static void detect_x86(mono_cpu *cpu) {
 
 void mono_cpu_detect(mono_cpu *cpu) {
     memset(cpu, 0, sizeof *cpu);
+    /* MONO_ISA caps the ISA: any value other than the names below (e.g.
+     * "portable") leaves only the portable kernels. */
+    const char *cap = getenv("MONO_ISA");
 #if defined(__x86_64__) || defined(_M_X64)
     detect_x86(cpu);
-    const char *cap = getenv("MONO_ISA");
     if (cap && strcmp(cap, "avx512") != 0) {
         cpu->avx512f = cpu->avx512bw = cpu->avx512vl = cpu->avx512vnni = cpu->avx512bf16 = 0;
         if (strcmp(cap, "avx2") != 0) cpu->avx2 = cpu->fma = cpu->f16c = 0;
@@ -53,9 +55,12 @@ void mono_cpu_detect(mono_cpu *cpu) {
 #if defined(__ARM_FEATURE_DOTPROD)
     cpu->dotprod = 1;
 #endif
+    if (cap && strcmp(cap, "neon") != 0) cpu->neon = cpu->dotprod = 0;
 #elif defined(__wasm_simd128__)
     cpu->simd128 = 1;
+    if (cap && strcmp(cap, "wasm_simd128") != 0) cpu->simd128 = 0;
 #endif
+    (void)cap;
 }
 
 void mono_kernels_init(mono_kernels *k) {
@@ -76,11 +81,15 @@ void mono_kernels_init(mono_kernels *k) {
         mono_kernels_register_quant_avx512(k);
     }
 #elif defined(__aarch64__)
-    k->isa = "neon";
-    mono_kernels_register_float_neon(k);
-    mono_kernels_register_quant_neon(k);
+    if (k->cpu.neon) {
+        k->isa = "neon";
+        mono_kernels_register_float_neon(k);
+        mono_kernels_register_quant_neon(k);
+    }
 #elif defined(__wasm_simd128__)
-    k->isa = "wasm_simd128";
-    mono_kernels_register_float_wasm(k);
+    if (k->cpu.simd128) {
+        k->isa = "wasm_simd128";
+        mono_kernels_register_float_wasm(k);
+    }
 #endif
 }

@@ -26,7 +26,8 @@ typedef struct mono_cpu {
 } mono_cpu;
 
 /* Fills cpu from CPUID (x86), compile-time flags (ARM, wasm). Honours the
- * environment variable MONO_ISA=portable|avx2|avx512 to cap what is used. */
+ * environment variable MONO_ISA=portable|avx2|avx512 (x86), portable|neon
+ * (AArch64), portable|wasm_simd128 (wasm) to cap what is used. */
 void mono_cpu_detect(mono_cpu *cpu);
 
 /* *out = dot(w[0..n), x[0..n)); w is one row of the weight type, x is one row

@@ -14,6 +14,7 @@
  *   - edge values: every half value through a one-hot dot product,
  *     infinities, subnormals.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -396,6 +397,23 @@ static void test_tables(mt_ctx *t, const isa_table *isas, int n_isa) {
     mono_kernels_init(&best);
     MT_CHECK(t, best.vec_dot[MONO_TYPE_F16] != NULL && best.isa != NULL);
     if (t->verbose) fprintf(stderr, "    kernels: best ISA %s\n", best.isa);
+    /* the best table is the last ISA's, unless MONO_ISA capped it */
+    const char *cap = getenv("MONO_ISA");
+    if (!cap) {
+        MT_CHECK_MSG(t, !strcmp(best.isa, isas[n_isa - 1].name), "init chose %s, best tested is %s", best.isa,
+                     isas[n_isa - 1].name);
+        MT_CHECK(t, best.vec_dot[MONO_TYPE_F16] == isas[n_isa - 1].k.vec_dot[MONO_TYPE_F16]);
+        /* MONO_ISA=portable leaves the portable kernels only */
+        setenv("MONO_ISA", "portable", 1);
+        mono_kernels capped;
+        mono_kernels_init(&capped);
+        unsetenv("MONO_ISA");
+        MT_CHECK(t, !strcmp(capped.isa, "portable"));
+        for (size_t ti = 0; ti < 3; ti++) {
+            MT_CHECK(t, capped.vec_dot[types[ti]] == isas[0].k.vec_dot[types[ti]]);
+            MT_CHECK(t, capped.gemm[types[ti]] == isas[0].k.gemm[types[ti]]);
+        }
+    }
 }
 
 void suite_kernels_float(mt_ctx *t) {
