@@ -13,9 +13,12 @@
  * to every matrix, the embeddings included; norms and biases stay F32.
  * HIDDEN must suit the type's block size (256 for K-quants); the
  * feed-forward size is 2.5 x HIDDEN rounded up to a multiple of 256.
+ * HIDDEN "qwen2.5-0.5b" gives that model's shapes instead (24 layers, hidden
+ * 896, 14/2 heads, feed-forward 4864): random weights for speed runs.
  *
  * A test tool: it prints and exits.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +28,10 @@
 #include "formats/gguf_write.h"
 #include "kernels/types.h"
 
-enum { N_LAYER = 2, N_HEAD = 4, N_HEAD_KV = 2, N_VOCAB = 151936 };
+enum { N_VOCAB = 151936 };
 
 /* set from the command line */
-static int N_EMBD = 64, HEAD_DIM = 16, N_FF = 160, WTYPE = MONO_TYPE_F32;
+static int N_LAYER = 2, N_HEAD = 4, N_HEAD_KV = 2, N_EMBD = 64, HEAD_DIM = 16, N_FF = 160, WTYPE = MONO_TYPE_F32;
 enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
 
 static void die(const char *what, const mono_error *err) {
@@ -57,8 +60,9 @@ static void add(mono_gguf_writer *w, const char *name, int64_t ne0, int64_t ne1,
                 uint64_t *s, void **keep, int *n_keep) {
     mono_error err;
     size_t n = (size_t)ne0 * (size_t)ne1;
-    float *d = tensor_data(n, center, scale, s);
     int type = ne1 > 1 ? WTYPE : MONO_TYPE_F32;
+    if (ne1 > 1 && N_LAYER > 2) scale *= (float)sqrt(64.0 / (double)ne0); /* deep and wide: keep activations O(1) */
+    float *d = tensor_data(n, center, scale, s);
     size_t row = mono_type_row_bytes(type, ne0);
     if (row == 0) die("the hidden/feed-forward sizes do not suit the type's block size", NULL);
     void *data = d;
@@ -88,7 +92,9 @@ int main(int argc, char **argv) {
         }
         if (WTYPE < 0) die("unknown or unwritable weight type", NULL);
     }
-    if (argc > 5) {
+    if (argc > 5 && !strcmp(argv[5], "qwen2.5-0.5b")) {
+        N_LAYER = 24, N_HEAD = 14, N_HEAD_KV = 2, N_EMBD = 896, HEAD_DIM = 64, N_FF = 4864;
+    } else if (argc > 5) {
         N_EMBD = atoi(argv[5]);
         if (N_EMBD < 64 || N_EMBD % 64 != 0 || N_EMBD > 4096) die("HIDDEN must be a multiple of 64 in [64, 4096]", NULL);
         HEAD_DIM = N_EMBD / N_HEAD;
@@ -177,7 +183,7 @@ int main(int argc, char **argv) {
     OK(mono_gguf_writer_add_kv_u32(w, "tokenizer.ggml.bos_token_id", 151643, &err));
     OK(mono_gguf_writer_add_kv_bool(w, "tokenizer.ggml.add_bos_token", 0, &err));
 
-    void *keep[64];
+    void *keep[16 * 24 + 4];
     int n_keep = 0;
     char name[64];
     int Q = N_HEAD * HEAD_DIM, KV = N_HEAD_KV * HEAD_DIM;
