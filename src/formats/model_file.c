@@ -361,6 +361,15 @@ static int has_suffix(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* An 8-byte little-endian length, then '{': a safetensors header. */
+static int looks_like_safetensors(const char *path) {
+    mono_blob b;
+    if (mono_blob_open(&b, path, NULL) != MONO_OK) return 0;
+    int yes = b.size >= 10 && b.data[8] == '{' && b.data[7] == 0 && b.data[6] == 0;
+    mono_blob_close(&b);
+    return yes;
+}
+
 mono_status mono_model_file_open(const char *path, mono_model_file **out, mono_error *err) {
     struct stat sb;
     *out = NULL;
@@ -377,6 +386,10 @@ mono_status mono_model_file_open(const char *path, mono_model_file **out, mono_e
     } else {
         st = mono_gguf_open(path, &mf->gguf, err);
         if (!st) st = open_gguf(mf, err);
+        else if (looks_like_safetensors(path))
+            st = mono_error_set(err, MONO_ERR_INVALID_ARG,
+                                "%s looks like a safetensors file, which alone is not a model: need the folder (with config.json) that holds it",
+                                path);
     }
     if (st) {
         mono_model_file_close(mf);

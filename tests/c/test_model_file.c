@@ -198,7 +198,11 @@ static void check_inconsistent_configs(mt_ctx *t) {
     /* a .safetensors file alone, a folder without weights, a missing path */
     mono_model_file *mf = NULL;
     MT_CHECK(t, mono_model_file_open(dst, &mf, &e) != MONO_OK && strstr(e.message, "folder"));
-    remove(dst);
+    char renamed[700];
+    snprintf(renamed, sizeof renamed, "%s/weights.bin", tmp);
+    rename(dst, renamed);
+    MT_CHECK(t, mono_model_file_open(renamed, &mf, &e) != MONO_OK && strstr(e.message, "looks like a safetensors file"));
+    remove(renamed);
     MT_CHECK(t, mono_model_file_open(tmp, &mf, &e) != MONO_OK && strstr(e.message, "model.safetensors"));
     MT_CHECK(t, mono_model_file_open("/nonexistent/model.gguf", &mf, &e) != MONO_OK);
     snprintf(dst, sizeof dst, "%s/config.json", tmp);
