@@ -523,7 +523,7 @@ mono_sampler_params mono_sampler_params_from_model(const mono_model *model);
  *   gp.max_tokens = 256;
  *   mono_gen_stats st;
  *   mono_generate(ctx, tok, sampler, prompt, n_prompt, &gp, on_text, NULL,
- *                 &st, &err);
+ *                 &st, NULL, NULL, &err);     // or &ids, &n_ids: the tokens
  *   fprintf(stderr, "%.1f tok/s\n", st.decode_tok_s);
  *
  * The prompt is appended to what the context already holds (n_past), so a
