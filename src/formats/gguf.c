@@ -217,6 +217,18 @@ static mono_status make_index(mono_gguf *g, size_t n, size_t **out, int tensors,
     return MONO_OK;
 }
 
+/* ggml's names for the type ids this build may not implement, so a refusal
+ * says what the file holds. */
+static const char *ggml_type_name(uint32_t type) {
+    static const char *names[] = {
+        [16] = "iq2_xxs", [17] = "iq2_xs", [18] = "iq3_xxs", [19] = "iq1_s", [20] = "iq4_nl", [21] = "iq3_s",
+        [22] = "iq2_s", [23] = "iq4_xs", [24] = "i8", [25] = "i16", [26] = "i32", [27] = "i64", [28] = "f64",
+        [29] = "iq1_m", [34] = "tq1_0", [35] = "tq2_0", [39] = "mxfp4"};
+    const mono_type_traits *tr = mono_type_get((int)type);
+    if (tr) return tr->name;
+    return type < sizeof names / sizeof *names && names[type] ? names[type] : "unknown to ggml too";
+}
+
 static mono_status read_tensor_info(cursor *c, mono_gguf *g, size_t i) {
     mono_tensor *t = &g->tensors[i];
     mono_gguf_str name;
@@ -251,7 +263,8 @@ static mono_status read_tensor_info(cursor *c, mono_gguf *g, size_t i) {
     if ((st = get_u32(c, &type, "tensor type")) || (st = get_u64(c, &g->offsets[i], "tensor offset"))) return st;
     const mono_type_traits *tr = mono_type_get((int)type);
     if (!tr)
-        return mono_error_set(c->err, MONO_ERR_UNSUPPORTED, "tensor '%s': unsupported tensor type %u", nm, type);
+        return mono_error_set(c->err, MONO_ERR_UNSUPPORTED, "tensor '%s': unsupported tensor type %u (%s)", nm, type,
+                              ggml_type_name(type));
     t->type = (int)type;
     size_t row = mono_type_row_bytes((int)type, t->ne[0]);
     if (row == 0)

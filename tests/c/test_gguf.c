@@ -366,6 +366,7 @@ static void check_hostile(mt_ctx *t) {
         {1, {UINT64_MAX}, 0, 0, "dimension 0"},
         {2, {4, 2}, 99, 0, "unsupported tensor type 99"},
         {2, {4, 2}, 4, 0, "unsupported tensor type 4"},
+        {2, {4, 2}, 20, 0, "unsupported tensor type 20 (iq4_nl)"},
         {2, {4, 2}, 0, 16, "not a multiple of the alignment"},
         {2, {4, 2}, 0, 32, "out of bounds"},
         {2, {4, 2}, 0, (uint64_t)1 << 63, "out of bounds"},
@@ -374,6 +375,7 @@ static void check_hostile(mt_ctx *t) {
     };
     for (size_t i = 0; i < sizeof bad_t / sizeof *bad_t; i++) {
         if (bad_t[i].type == MONO_TYPE_Q8_0 && !mono_type_get(MONO_TYPE_Q8_0)) continue;
+        if (bad_t[i].type == 20 && mono_type_get(20)) continue;   /* iq4_nl, should a later build add it */
         bb_header(&b, 3, 1, 0);
         bb_tensor(&b, "t", bad_t[i].n_dims, bad_t[i].ne, bad_t[i].type, bad_t[i].off);
         bb_pad(&b, 32);
