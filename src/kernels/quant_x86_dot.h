@@ -35,6 +35,28 @@ static inline __m256i qx_dot_u8i8(__m256i acc, __m256i u, __m256i s) {
 #endif
 }
 
+/* acc + sum over pairs of 16-bit p[i]*s[i] (vpdpwssd with VNNI). */
+static inline __m256i qx_dot_i16(__m256i acc, __m256i p, __m256i s) {
+#if defined(MONO_QX_VNNI)
+    return _mm256_dpwssd_epi32(acc, p, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+#endif
+}
+
+/* pshufb patterns that turn 8 i16 scales (in both 128-bit lanes) into
+ * "scale 2k in the low lane, 2k+1 in the high lane", k = 0..3. */
+static inline __m256i qx_scale_pattern(int k) {
+    const char a = (char)(4 * k), b = (char)(4 * k + 1), c = (char)(4 * k + 2), d = (char)(4 * k + 3);
+    return _mm256_setr_epi8(a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, c, d, c, d, c, d, c, d, c, d, c, d, c, d, c, d);
+}
+
+/* pshufb pattern that repeats i16 word k (0..7) of each lane. */
+static inline __m256i qx_word_bcast(int k) {
+    const char a = (char)(2 * k), b = (char)(2 * k + 1);
+    return _mm256_setr_epi8(a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b);
+}
+
 /* acc + sum over groups of 4 of a[i]*b[i], both signed: |a| times b with a's sign. */
 static inline __m256i qx_dot_i8i8(__m256i acc, __m256i a, __m256i b) {
     return qx_dot_u8i8(acc, _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
@@ -196,91 +218,73 @@ static inline int qx_mins_dot(const uint32_t mn[2], const int16_t *bsums) {
     return qx_hsum_epi32(p);
 }
 
-/* Q4_K: one u8 x i8 dot per 32 weights (a sub-block), converted to float and
- * scaled by d*sc[j] there, so no 16-bit scale shuffles are needed; the min
- * term comes from the activation's bsums. */
-static void qx_vec_dot_q4_K(int64_t n, float *out, const void *w, const void *x) {
-    const mono_block_q4_K *a = w;
+/* Q4_K/Q5_K: per 32 weights one maddubs (u8 x i8 -> pairs) and one 16-bit
+ * dot with the sub-block's scale into the block's int32 sum (llama.cpp's
+ * scheme; with VNNI the scale multiply and the accumulate are one vpdpwssd);
+ * the min term comes from the activation's bsums. One float fmadd per block. */
+QX_INLINE void qx_q4k_q5k(int64_t n, float *out, const void *w, const void *x, int five) {
+    const int64_t bb = five ? sizeof(mono_block_q5_K) : sizeof(mono_block_q4_K);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     const mono_block_q8_K *b = x;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    /* one accumulator per 64-weight step: a single fmadd chain would bound the loop by its latency */
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    float macc = 0;
+    __m256 acc = _mm256_setzero_ps(), macc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QX_QK_K; i++) {
+        const uint8_t *blk = (const uint8_t *)w + i * bb;
+        uint16_t dh, mh;
+        memcpy(&dh, blk, 2);
+        memcpy(&mh, blk + 2, 2);
+        const uint8_t *qs = blk + 16 + (five ? 32 : 0);
         uint32_t sc[2], mn[2];
-        mono_q4k_scales_u32(a[i].scales, sc, mn);
-        const float dx = b[i].d;
-        macc += dx * qx_h2f(a[i].dmin) * (float)qx_mins_dot(mn, b[i].bsums);
-        /* d*sc[j] as 8 floats */
-        __m256 dsc = _mm256_mul_ps(_mm256_set1_ps(dx * qx_h2f(a[i].d)),
-                                   _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)sc[1], (int)sc[0]))));
-        const uint8_t *q = a[i].qs;
+        mono_q4k_scales_u32(blk + 4, sc, mn);
+        const float dy = b[i].d;
+        /* min term: mins (each twice) . bsums as 8 int32, scaled into a float vector */
+        __m128i m8 = _mm_set_epi32(0, 0, (int)mn[1], (int)mn[0]);
+        __m256i mp = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)),
+                                       _mm256_loadu_si256((const __m256i *)b[i].bsums));
+        macc = _mm256_fmadd_ps(_mm256_set1_ps(dy * qx_h2f(mh)), _mm256_cvtepi32_ps(mp), macc);
+        __m128i s8 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)sc[1], (int)sc[0]));
+        __m256i sc16 = _mm256_broadcastsi128_si256(s8);
+        __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
+        __m256i isum0 = _mm256_setzero_si256(), isum1 = _mm256_setzero_si256();
         const int8_t *y = b[i].qs;
         QX_UNROLL
-        for (int j = 0; j < 4; j++, q += 32, y += 64) {
-            __m256i qb = _mm256_loadu_si256((const __m256i *)q);
+        for (int j = 0; j < 4; j++) {
+            __m256i qb = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
             __m256i lo = _mm256_and_si256(qb, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qb, 4), m4);
-            __m256i plo = qx_dot_u8i8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)y));
-            __m256i phi = qx_dot_u8i8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
-            __m256 slo = _mm256_permutevar8x32_ps(dsc, _mm256_set1_epi32(2 * j));
-            __m256 shi = _mm256_permutevar8x32_ps(dsc, _mm256_set1_epi32(2 * j + 1));
-            acc[j] = _mm256_fmadd_ps(slo, _mm256_cvtepi32_ps(plo), acc[j]);
-            acc[j] = _mm256_fmadd_ps(shi, _mm256_cvtepi32_ps(phi), acc[j]);
+            if (five) {
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4));
+            }
+            __m256i slo = _mm256_shuffle_epi8(sc16, qx_word_bcast(2 * j));
+            __m256i shi = _mm256_shuffle_epi8(sc16, qx_word_bcast(2 * j + 1));
+            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(y + 64 * j)));
+            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 64 * j + 32)));
+            isum0 = qx_dot_i16(isum0, plo, slo);
+            isum1 = qx_dot_i16(isum1, phi, shi);
         }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dy * qx_h2f(dh)), _mm256_cvtepi32_ps(_mm256_add_epi32(isum0, isum1)), acc);
     }
-    *out = qx_hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) - macc;
+    *out = qx_hsum_ps(_mm256_sub_ps(acc, macc));
 }
 
-static void qx_vec_dot_q5_K(int64_t n, float *out, const void *w, const void *x) {
-    const mono_block_q5_K *a = w;
-    const mono_block_q8_K *b = x;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
-    __m256 acc = _mm256_setzero_ps();
-    float macc = 0;
-    for (int64_t i = 0; i < n / QX_QK_K; i++) {
-        uint32_t sc[2], mn[2];
-        mono_q4k_scales_u32(a[i].scales, sc, mn);
-        const float dx = b[i].d;
-        macc += dx * qx_h2f(a[i].dmin) * (float)qx_mins_dot(mn, b[i].bsums);
-        __m256i sc16 = _mm256_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)sc[1], (int)sc[0]));
-        __m256i qh = _mm256_loadu_si256((const __m256i *)a[i].qh);
-        __m256i isum = _mm256_setzero_si256();
-        const uint8_t *q = a[i].qs;
-        const int8_t *y = b[i].qs;
-        QX_UNROLL
-        for (int j = 0; j < 4; j++, q += 32, y += 64) {
-            __m256i qb = _mm256_loadu_si256((const __m256i *)q);
-            __m256i hlo = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4);
-            __m256i hhi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4);
-            __m256i lo = _mm256_or_si256(_mm256_and_si256(qb, m4), hlo);
-            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4), hhi);
-            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)y));
-            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
-            __m256i s = _mm256_permutevar8x32_epi32(sc16, _mm256_set1_epi32(j));
-            __m256i slo = _mm256_shuffle_epi32(_mm256_shufflelo_epi16(s, 0), 0);
-            __m256i shi = _mm256_shuffle_epi32(_mm256_shufflelo_epi16(s, 0x55), 0);
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(plo, slo));
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(phi, shi));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * qx_h2f(a[i].d)), _mm256_cvtepi32_ps(isum), acc);
-    }
-    *out = qx_hsum_ps(acc) - macc;
-}
+static void qx_vec_dot_q4_K(int64_t n, float *out, const void *w, const void *x) { qx_q4k_q5k(n, out, w, x, 0); }
+static void qx_vec_dot_q5_K(int64_t n, float *out, const void *w, const void *x) { qx_q4k_q5k(n, out, w, x, 1); }
 
 static void qx_vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x) {
     const mono_block_q6_K *a = w;
     const mono_block_q8_K *b = x;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
-    float sum = 0;
+    __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QX_QK_K; i++) {
-        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a[i].scales));
+        __m128i sc8 = _mm_loadu_si128((const __m128i *)a[i].scales);
         /* the -32 offset: 32 * sum_j sc[j] * bsums[j] */
-        int off = 32 * qx_hsum_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)b[i].bsums)));
-        __m256i isum = _mm256_setzero_si256();
+        __m256i off = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), _mm256_loadu_si256((const __m256i *)b[i].bsums));
+        __m256i isum0 = _mm256_setzero_si256(), isum1 = _mm256_setzero_si256();
         QX_UNROLL
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = a[i].ql + 64 * half, *qhp = a[i].qh + 32 * half;
             const int8_t *y = b[i].qs + 128 * half;
+            /* this half's 8 scales as i16 in both lanes */
+            __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_srli_si128(sc8, 8) : sc8));
             __m256i q0 = _mm256_loadu_si256((const __m256i *)ql);
             __m256i q1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
@@ -295,14 +299,15 @@ static void qx_vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x)
             QX_UNROLL
             for (int k = 0; k < 4; k++) {
                 __m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)(y + 32 * k)));
-                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, qx_scale_pair(sc16, 4 * half + k)));
+                __m256i s = _mm256_shuffle_epi8(sc16, qx_scale_pattern(k)); /* scale 2k | 2k+1 */
+                if (k & 1) isum1 = qx_dot_i16(isum1, p, s);
+                else isum0 = qx_dot_i16(isum0, p, s);
             }
         }
-        /* one integer per block: exact, like the portable kernel */
-        int total = qx_hsum_epi32(isum) - off;
-        sum += b[i].d * qx_h2f(a[i].d) * (float)total;
+        __m256i tot = _mm256_sub_epi32(_mm256_add_epi32(isum0, isum1), _mm256_slli_epi32(off, 5));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * qx_h2f(a[i].d)), _mm256_cvtepi32_ps(tot), acc);
     }
-    *out = sum;
+    *out = qx_hsum_ps(acc);
 }
 
 /* ------------------------------------------------ activation quantizers */
