@@ -322,7 +322,12 @@ fail:
     return NULL;
 }
 
-static PyObject *decode_common(TokObject *self, PyObject *seq, int as_bytes) {
+static PyObject *decode_common(TokObject *self, PyObject *args, PyObject *kw, int as_bytes) {
+    static char *kwlist[] = {"ids", "skip_special_tokens", NULL};
+    PyObject *seq;
+    int skip = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, as_bytes ? "O|$p:decode_bytes" : "O|$p:decode", kwlist, &seq, &skip))
+        return NULL;
     Py_ssize_t n = 0;
     int32_t *ids = ids_from_seq(seq, &n);
     if (!ids) return NULL;
@@ -331,6 +336,13 @@ static PyObject *decode_common(TokObject *self, PyObject *seq, int as_bytes) {
     mono_error err = {0};
     mono_status st;
     Py_BEGIN_ALLOW_THREADS
+    if (skip) {   /* as HF's skip_special_tokens: drop ids of special tokens */
+        Py_ssize_t k = 0;
+        int32_t nv = mono_tokenizer_n_vocab(self->tok);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (ids[i] < 0 || ids[i] >= nv || !mono_tokenizer_token_is_special(self->tok, ids[i])) ids[k++] = ids[i];
+        n = k;
+    }
     st = as_bytes ? mono_tokenizer_decode_bytes(self->tok, ids, (size_t)n, &text, &len, &err)
                   : mono_tokenizer_decode(self->tok, ids, (size_t)n, &text, &len, &err);
     Py_END_ALLOW_THREADS
@@ -342,8 +354,10 @@ static PyObject *decode_common(TokObject *self, PyObject *seq, int as_bytes) {
     return out;
 }
 
-static PyObject *tok_decode(TokObject *self, PyObject *ids) { return decode_common(self, ids, 0); }
-static PyObject *tok_decode_bytes(TokObject *self, PyObject *ids) { return decode_common(self, ids, 1); }
+static PyObject *tok_decode(TokObject *self, PyObject *args, PyObject *kw) { return decode_common(self, args, kw, 0); }
+static PyObject *tok_decode_bytes(TokObject *self, PyObject *args, PyObject *kw) {
+    return decode_common(self, args, kw, 1);
+}
 
 /* ---- vocabulary -------------------------------------------------------------- */
 
@@ -421,6 +435,15 @@ static PyObject *tok_save(TokObject *self, PyObject *arg) {
     }
     Py_DECREF(path);
     Py_RETURN_NONE;
+}
+
+static PyObject *tok_reduce(TokObject *self, PyObject *unused) {
+    PyObject *json = need_json(self);
+    if (!json) return NULL;
+    PyObject *from_json = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "from_json");
+    if (!from_json) return NULL;
+    PyObject *out = Py_BuildValue("(N(O))", from_json, json);
+    return out;
 }
 
 static PyObject *tok_to_json(TokObject *self, PyObject *unused) {
@@ -589,9 +612,12 @@ static PyMethodDef tok_methods[] = {
      "matched unless special_as_text=True. No BOS/EOS is added."},
     {"encode_batch", (PyCFunction)(void (*)(void))tok_encode_batch, METH_VARARGS | METH_KEYWORDS,
      "encode_batch(texts, *, special_as_text=False) -> list[list[int]]"},
-    {"decode", (PyCFunction)tok_decode, METH_O,
-     "decode(ids) -> str\n\nAs Hugging Face decodes: invalid UTF-8 becomes U+FFFD."},
-    {"decode_bytes", (PyCFunction)tok_decode_bytes, METH_O, "decode_bytes(ids) -> bytes\n\nThe tokens' raw bytes."},
+    {"decode", (PyCFunction)(void (*)(void))tok_decode, METH_VARARGS | METH_KEYWORDS,
+     "decode(ids, *, skip_special_tokens=False) -> str\n\nAs Hugging Face decodes: invalid UTF-8 becomes U+FFFD."},
+    {"decode_bytes", (PyCFunction)(void (*)(void))tok_decode_bytes, METH_VARARGS | METH_KEYWORDS,
+     "decode_bytes(ids, *, skip_special_tokens=False) -> bytes\n\nThe tokens' raw bytes."},
+    {"__reduce__", (PyCFunction)tok_reduce, METH_NOARGS,
+     "Pickles as the tokenizer.json text (so DataLoader workers can take a Tokenizer)."},
     {"token_to_id", (PyCFunction)tok_token_to_id, METH_O,
      "token_to_id(token) -> int | None\n\nThe id of a vocabulary string ('Ġthe') or added token."},
     {"id_to_token", (PyCFunction)tok_id_to_token, METH_O,

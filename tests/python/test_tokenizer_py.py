@@ -108,6 +108,19 @@ def test_special_tokens(qwen):
 
 
 @needs_shared
+def test_skip_special_and_pickle(qwen):
+    import pickle
+    ids = qwen.encode("<|im_start|>user\nhi<|im_end|>")
+    assert qwen.decode(ids, skip_special_tokens=True) == "user\nhi"
+    assert qwen.decode_bytes(ids, skip_special_tokens=True) == b"user\nhi"
+    assert qwen.decode(ids) == "<|im_start|>user\nhi<|im_end|>"
+    again = pickle.loads(pickle.dumps(qwen))
+    texts = [c["text"] for c in golden(GOLDEN)]
+    assert again.encode_batch(texts) == qwen.encode_batch(texts)
+    assert again.vocab_size == qwen.vocab_size
+
+
+@needs_shared
 def test_vocab_lookups(qwen):
     assert qwen.vocab_size == 151665
     assert qwen.token_to_id("\u0120the") == 279      # "Ġthe" = " the"
