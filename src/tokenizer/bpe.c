@@ -22,8 +22,8 @@
 #include "tokenizer/utf8.h"
 
 #define SMALL 192
-#define CACHE_BITS 16
-#define CACHE_MAX_USED ((1u << CACHE_BITS) * 5 / 8)
+#define CACHE_MIN_BITS 8     /* 16 KiB: one-shot encodes of short texts stay cheap */
+#define CACHE_MAX_BITS 16    /* 4 MiB */
 
 mono_status mono_encoder_push(mono_encoder *e, int32_t id, mono_error *err) {
     if (e->n_ids == e->cap_ids) {
@@ -81,22 +81,42 @@ static void cache_clear(mono_encoder *e) {
     e->cache_used = 0;
 }
 
+static uint32_t cache_index(uint32_t h, uint32_t mask) { return (h * 0x9E3779B1u) & mask; }
+
 /* Returns the cache slot for (p, n): filled when it holds the piece, empty
- * (hash 0) where it would go. NULL when the cache could not be allocated. */
+ * (hash 0) where it would go. */
 static mono_cache_slot *cache_find(mono_encoder *e, const uint8_t *p, size_t n, uint32_t h) {
-    if (!e->cache) {
-        size_t slots = (size_t)1 << CACHE_BITS;
-        e->cache = calloc(slots, sizeof *e->cache);
-        if (!e->cache) return NULL;
-        e->cache_mask = (uint32_t)(slots - 1);
-    }
-    uint32_t i = (h * 0x9E3779B1u) >> (32 - CACHE_BITS);
+    uint32_t i = cache_index(h, e->cache_mask);
     for (;;) {
         mono_cache_slot *s = &e->cache[i];
         if (!s->hash) return s;
         if (s->hash == h && s->key_len == n && !memcmp(s->key, p, n)) return s;
         i = (i + 1) & e->cache_mask;
     }
+}
+
+/* Makes room for one more entry: allocates the cache, doubles it while it
+ * is small, clears it once it is at its largest. 0 when out of memory. */
+static int cache_make_room(mono_encoder *e) {
+    size_t size = e->cache ? (size_t)e->cache_mask + 1 : 0;
+    if (e->cache && (e->cache_used + 1) * 8 <= size * 5) return 1;
+    if (size >= ((size_t)1 << CACHE_MAX_BITS)) {
+        cache_clear(e);
+        return 1;
+    }
+    size_t nsize = size ? size * 2 : (size_t)1 << CACHE_MIN_BITS;
+    mono_cache_slot *c = calloc(nsize, sizeof *c);
+    if (!c) return 0;
+    for (size_t i = 0; i < size; i++) {
+        if (!e->cache[i].hash) continue;
+        uint32_t j = cache_index(e->cache[i].hash, (uint32_t)(nsize - 1));
+        while (c[j].hash) j = (j + 1) & (uint32_t)(nsize - 1);
+        c[j] = e->cache[i];
+    }
+    free(e->cache);
+    e->cache = c;
+    e->cache_mask = (uint32_t)(nsize - 1);
+    return 1;
 }
 
 static mono_status reserve_scratch(mono_encoder *e, size_t n, mono_error *err) {
@@ -270,21 +290,20 @@ mono_status mono_bpe_piece(mono_encoder *e, const uint8_t *p, size_t n, mono_err
         int32_t id = mono_tok_lookup(t, (const char *)e->bl, k);
         if (id >= 0) return mono_encoder_push(e, id, err);
     }
-    mono_cache_slot *slot = NULL;
     uint32_t h = 0;
-    if (n <= MONO_CACHE_KEY) {
+    int cacheable = n <= MONO_CACHE_KEY;
+    if (cacheable) {
         h = piece_hash(p, n);
-        slot = cache_find(e, p, n, h);
-        if (slot && slot->hash) return push_many(e, slot->ids, slot->n_ids, err);
+        if (e->cache) {
+            const mono_cache_slot *slot = cache_find(e, p, n, h);
+            if (slot->hash) return push_many(e, slot->ids, slot->n_ids, err);
+        }
     }
     size_t m = 0;
     mono_status st = bpe_uncached(e, p, n, &m, err);
     if (st != MONO_OK) return st;
-    if (slot && m <= MONO_CACHE_IDS) {
-        if (e->cache_used >= CACHE_MAX_USED) {
-            cache_clear(e);
-            slot = cache_find(e, p, n, h);
-        }
+    if (cacheable && m <= MONO_CACHE_IDS && cache_make_room(e)) {   /* no room: just don't cache */
+        mono_cache_slot *slot = cache_find(e, p, n, h);
         slot->hash = h;
         slot->key_len = (uint8_t)n;
         slot->n_ids = (uint8_t)m;

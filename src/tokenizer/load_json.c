@@ -257,6 +257,11 @@ static mono_status build(const mono_json *root, mono_tokenizer **out, mono_error
     int64_t room = (max_id + 1 > (int64_t)vocab->len ? max_id + 1 : (int64_t)vocab->len) + n_added;
     if (room <= 0) return mono_error_set(err, MONO_ERR_FORMAT, "the vocabulary is empty");
     if (room >= INT32_MAX) return mono_error_set(err, MONO_ERR_FORMAT, "token id %lld is too large", (long long)max_id);
+    /* ids may have holes, but not mostly holes: a tiny file must not make us
+     * allocate for millions of ids */
+    if (max_id > 2 * ((int64_t)vocab->len + n_added) + 1024)
+        return mono_error_set(err, MONO_ERR_FORMAT, "token id %lld is far beyond the %u vocabulary entries",
+                              (long long)max_id, vocab->len);
     mono_tokenizer *t;
     if ((st = mono_tok_create((int32_t)room, &t, err)) != MONO_OK) return st;
     t->pipe = pipe;

@@ -88,6 +88,8 @@ static void check_malformed(mt_ctx *t) {
         {"\"ab\":1.5,", "", "", "", QWEN_SPLIT, MONO_ERR_FORMAT, "'ab'"},
         {"\"ab\":\"x\",", "", "", "", QWEN_SPLIT, MONO_ERR_FORMAT, "'ab'"},
         {"\"ab\":99999999999,", "", "", "", QWEN_SPLIT, MONO_ERR_FORMAT, "'ab'"},
+        {"\"ab\":5000000,", "", "", "", QWEN_SPLIT, MONO_ERR_FORMAT, "far beyond"},
+        {"\"ab\":600,", "", "", "", QWEN_SPLIT, MONO_OK, NULL},   /* a few holes are fine */
         {"", "", "{\"content\":\"<s>\"}", "", QWEN_SPLIT, MONO_ERR_FORMAT, "added token"},
         {"", "", "{\"id\":300,\"content\":7}", "", QWEN_SPLIT, MONO_ERR_FORMAT, "content"},
         {"", "", "{\"id\":300,\"content\":\"<s>\",\"special\":\"yes\"}", "", QWEN_SPLIT, MONO_ERR_FORMAT, "boolean"},
