@@ -123,12 +123,37 @@ static mono_status count_pieces(mono_trainer *tr, const uint8_t *s, size_t n, mo
     return MONO_OK;
 }
 
-/* One stretch between special tokens: normalize, then count. */
+/* Appends s[0..n) unchanged to the NFC buffer. */
+static mono_status norm_append_raw(mono_trainer *tr, const uint8_t *s, size_t n, mono_error *err) {
+    if (tr->norm_cap - tr->norm_len < n) {
+        size_t cap = tr->norm_cap ? tr->norm_cap : 1u << 16;
+        while (cap - tr->norm_len < n) cap *= 2;
+        uint8_t *b = realloc(tr->norm, cap);
+        if (!b) return mono_error_set(err, MONO_ERR_NOMEM, "training: out of memory (NFC buffer)");
+        tr->norm = b;
+        tr->norm_cap = cap;
+    }
+    memcpy(tr->norm + tr->norm_len, s, n);
+    tr->norm_len += n;
+    return MONO_OK;
+}
+
+/* One stretch between special tokens: normalize, then count. NFC works
+ * line by line here: '\n' is a starter that composes with nothing, so
+ * NFC(x "\n" y) = NFC(x) "\n" NFC(y), and only lines that fail the quick
+ * check pay for the full algorithm. */
 static mono_status feed_plain(mono_trainer *tr, const uint8_t *s, size_t n, mono_error *err) {
     if (n == 0) return MONO_OK;
     if (!tr->nfc || mono_nfc_quick_check(s, n)) return count_pieces(tr, s, n, err);
     tr->norm_len = 0;   /* the buffer is reused from stretch to stretch */
-    mono_status st = mono_nfc_append(s, n, &tr->norm, &tr->norm_len, &tr->norm_cap, err);
+    mono_status st = MONO_OK;
+    for (size_t pos = 0; pos < n && st == MONO_OK;) {
+        const uint8_t *nl = memchr(s + pos, '\n', n - pos);
+        size_t end = nl ? (size_t)(nl - s) + 1 : n;
+        if (mono_nfc_quick_check(s + pos, end - pos)) st = norm_append_raw(tr, s + pos, end - pos, err);
+        else st = mono_nfc_append(s + pos, end - pos, &tr->norm, &tr->norm_len, &tr->norm_cap, err);
+        pos = end;
+    }
     if (st != MONO_OK) return st;
     return count_pieces(tr, tr->norm, tr->norm_len, err);
 }

@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "monologue.h"
 #include "test.h"
+#include "tokenizer/nfc.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/train_internal.h"
 
@@ -352,6 +353,53 @@ static void test_nfc_and_patterns(mt_ctx *t) {
     }
 }
 
+/* Same unique pieces with the same counts. */
+static int same_pieces(const mono_trainer *a, const mono_trainer *b) {
+    if (a->n_pieces != b->n_pieces || a->n_piece_total != b->n_piece_total) return 0;
+    for (size_t i = 0; i < a->n_pieces; i++) {
+        char buf[4096];
+        size_t n = a->pieces[i].len;
+        if (n >= sizeof buf) return 0;
+        memcpy(buf, a->arena + a->pieces[i].off, n);
+        buf[n] = 0;
+        if (strlen(buf) != n || piece_count_of(b, buf) != a->pieces[i].count) return 0;
+    }
+    return 1;
+}
+
+/* The trainer normalizes line by line; that must equal NFC of the whole
+ * text (combining marks at line starts, jamo, reordering, singletons). */
+static void test_nfc_lines(mt_ctx *t) {
+    static const char *bits[] = {"e\xcc\x81", "\xcc\x81", "\n", "\n\xcc\x81", "a\xcc\xa3\xcc\x87", "\xe1\x84\x80",
+                                 "\xe1\x85\xa1", "\xe1\x86\xa8", "\xe2\x84\xab", " ", "x", "\xe4\xb8\xad", "\r\n",
+                                 "\xef\xac\x81", "\xff", "'s"};
+    size_t nb = sizeof bits / sizeof *bits, len = 0;
+    char *text = malloc(40000);
+    uint64_t rng = 7;
+    while (len < 30000) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        const char *b = bits[(rng >> 33) % nb];
+        memcpy(text + len, b, strlen(b));
+        len += strlen(b);
+    }
+    text[len] = 0;
+    uint8_t *norm = NULL;
+    size_t norm_len = 0, norm_cap = 0;
+    mono_error err;
+    MT_CHECK(t, mono_nfc_append((const uint8_t *)text, len, &norm, &norm_len, &norm_cap, &err) == MONO_OK);
+    MT_CHECK(t, norm_len != len || memcmp(norm, text, len));   /* the text did need normalizing */
+    char *ntext = malloc(norm_len + 1);
+    memcpy(ntext, norm, norm_len);
+    ntext[norm_len] = 0;
+    mono_trainer *a = trainer_on(t, text, 0, 1, NULL), *b = trainer_on(t, ntext, 0, 0, NULL);
+    if (a && b) MT_CHECK_MSG(t, same_pieces(a, b), "line-wise NFC differs from NFC of the whole text");
+    mono_trainer_free(a);
+    mono_trainer_free(b);
+    free(ntext);
+    free(norm);
+    free(text);
+}
+
 static void test_file_chunks(mt_ctx *t) {
     /* Feeding a file in small chunks must count exactly what feeding it whole does. */
     size_t len = 20000;
@@ -610,6 +658,7 @@ void suite_train(mt_ctx *t) {
     test_specials(t);
     test_nfc_and_patterns(t);
     test_file_chunks(t);
+    test_nfc_lines(t);
     test_errors(t);
     test_json_layout(t);
     test_export(t);
