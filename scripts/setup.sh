@@ -28,8 +28,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm peers and corpora for tests and benchmarks (pinned in package-lock.json)
+# npm peers and corpora for tests and benchmarks (pinned in package-lock.json).
+# `npm install`, not `npm ci`: the lock omits the other platforms' optional
+# llama.cpp builds, which npm ci insists on and the registry here does not serve.
 if [ ! -d tools/peers/node_modules/tokenizers ] || [ tools/peers/package-lock.json -nt tools/peers/node_modules/.package-lock.json ]; then
-  (cd tools/peers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+  (cd tools/peers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"
