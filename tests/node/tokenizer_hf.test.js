@@ -6,10 +6,12 @@
 //   qwen     the Qwen2.5 tokenizer.json (NFC, Qwen2 Split regex, 22 added tokens)
 //   gpt2     the same vocabulary as a GPT-2 style file: plain ByteLevel with
 //            its built-in regex, no normalizer
-//   gpt2-aps ... with add_prefix_space, and added tokens using every flag
-//            (lstrip, rstrip, single_word, normalized, non-special)
+//   gpt2-aps ... with add_prefix_space, ignore_merges, NFC, and added tokens
+//            using every flag (lstrip, rstrip, single_word, normalized,
+//            non-special, content already in the vocabulary)
 //   trained  a small BPE trained by HF itself on part of the corpus (so bytes
-//            missing from its vocabulary are dropped, as HF does)
+//            missing from its vocabulary are dropped, as HF does), and the
+//            same with an unk_token (fuse_unk) taking their place
 // plus the pre-tokenizer alone: every code point (in runs between letters,
 // digits, spaces and punctuation) split by both regexes, compared piece by
 // piece with HF's preTokenizeString (this is what pins the Unicode classes);
@@ -157,6 +159,7 @@ function gpt2Variant(src, prefixSpace, extraAdded) {
     j.added_tokens.push(mk(' of the', {}));
     j.added_tokens.push(mk('<|im', { special: true }));
     j.normalizer = { type: 'NFC' };
+    j.model.ignore_merges = true;   // (as Llama 3 files have it)
   }
   const out = path.join(TMP, `gpt2-${prefixSpace ? 'aps' : 'plain'}${extraAdded ? '-added' : ''}.json`);
   fs.writeFileSync(out, JSON.stringify(j));
@@ -181,6 +184,17 @@ function trainSmall(texts) {
   return out;
 }
 
+function withUnk(src) {
+  const j = JSON.parse(fs.readFileSync(src, 'utf8'));
+  const id = Math.max(...Object.values(j.model.vocab)) + 1;
+  j.model.vocab['[UNK]'] = id;
+  j.model.unk_token = '[UNK]';
+  j.model.fuse_unk = true;
+  const out = path.join(TMP, 'trained-unk.json');
+  fs.writeFileSync(out, JSON.stringify(j));
+  return out;
+}
+
 async function main() {
   if (!fs.existsSync(BIN)) { console.log(`FAIL ${BIN} is missing (run make)`); process.exit(1); }
   const t0 = Date.now();
@@ -197,6 +211,7 @@ async function main() {
   await compare('gpt2-aps+added', gpt2Variant(QWEN, true, true), tenth);
   const trained = trainSmall(texts.filter(() => r() < 0.02));
   await compare('trained', trained, tenth);
+  await compare('trained-unk', withUnk(trained), tenth.slice(0, 40));
   const cpLines = allCodePointsText().split('\n').concat(stressText(rng(3), 20000).split('\n'));
   comparePieces('qwen-regex', preTokOnly(QWEN, 'qwen-pretok.json'), cpLines);
   comparePieces('gpt2-regex', preTokOnly(gpt2Variant(QWEN, false, false), 'gpt2-pretok.json'), cpLines);
