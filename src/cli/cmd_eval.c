@@ -78,6 +78,14 @@ mono_model *cli_load_model(const char *cmd, const char *path, int verbose) {
             return NULL;
         }
     }
+    /* a folder holding model.gguf (and no config.json) means that file */
+    char gguf_path[4096];
+    struct stat sb;
+    snprintf(gguf_path, sizeof gguf_path, "%s/config.json", path);
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && stat(gguf_path, &sb) != 0) {
+        snprintf(gguf_path, sizeof gguf_path, "%s/model.gguf", path);
+        if (stat(gguf_path, &sb) == 0) path = gguf_path;
+    }
     mono_model *m = NULL;
     mono_error err;
     double t0 = seconds_now();

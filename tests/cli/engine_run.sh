@@ -56,6 +56,15 @@ if $BIN run -m "$M" --chat --system "Be brief." -p "Hello" -n 8 --temp 0 >"$TMP/
   ok "--chat --system runs and reports speed: $(grep tokens/s "$TMP/err")"
 else bad "--chat: $(cat "$TMP/err")"; fi
 
+# the bundled default model (models/default, from the training pipeline) when -m is absent
+if [ -e models/default ]; then
+  if out=$(MONO_MODEL= $BIN run -p "Once upon a time" -n 8 --temp 0 -q 2>"$TMP/err") && [ -n "$out" ]; then
+    ok "no -m: the default model answers: '$out'"
+  else bad "default model: $(cat "$TMP/err")"; fi
+else
+  echo "skip default model: models/default is not installed"
+fi
+
 # 3. refusals
 expect_fail() {   # expect_fail "words in message" args...
   local words=$1; shift
