@@ -166,6 +166,8 @@ mono_status mono_gguf_writer_add_kv_raw(mono_gguf_writer *w, const char *key, in
 mono_status mono_gguf_writer_add_tensor(mono_gguf_writer *w, const char *name, int type, int n_dims, const int64_t *ne,
                                         const void *data, size_t nbytes, mono_error *err) {
     if (!w || !name || !*name) return mono_error_set(err, MONO_ERR_INVALID_ARG, "gguf writer: empty tensor name");
+    if (strlen(name) > 63)   /* ggml's GGML_MAX_NAME is 64 with the NUL */
+        return mono_error_set(err, MONO_ERR_INVALID_ARG, "gguf writer: tensor name '%.40s...' is longer than llama.cpp's 63 bytes", name);
     if (n_dims < 1 || n_dims > MONO_MAX_DIMS)
         return mono_error_set(err, MONO_ERR_INVALID_ARG, "gguf writer: tensor '%s': %d dimensions", name, n_dims);
     if (!mono_type_get(type))

@@ -260,6 +260,12 @@ static void check_round_trip(mt_ctx *t, uint8_t **file, size_t *file_size, size_
     MT_CHECK(t, mono_gguf_writer_add_tensor(w0, "t", MONO_TYPE_F32, 2, ne1, f32_data, 0, &e) != MONO_OK);
     MT_CHECK(t, mono_gguf_writer_add_tensor(w0, "t", MONO_TYPE_F32, 5, ne1, f32_data, 0, &e) != MONO_OK);
     MT_CHECK(t, mono_gguf_writer_add_tensor(w0, "", MONO_TYPE_F32, 1, ne1, f32_data, 16, &e) != MONO_OK);
+    char long_name[80];
+    memset(long_name, 'x', 64);
+    long_name[64] = 0;
+    MT_CHECK(t, mono_gguf_writer_add_tensor(w0, long_name, MONO_TYPE_F32, 1, ne1, f32_data, 16, &e) != MONO_OK && strstr(e.message, "63"));
+    long_name[63] = 0;
+    MT_CHECK(t, mono_gguf_writer_add_tensor(w0, long_name, MONO_TYPE_F32, 1, ne1, f32_data, 16, &e) == MONO_OK);
     mono_gguf_writer_free(w0);
     mono_gguf_writer_free(NULL);
     /* a custom alignment is honoured */
