@@ -42,7 +42,9 @@ void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, i
                       size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, float *wrow) {
     const uint8_t *wd = w->data;
     if (xc) {
-        if (k->gemm[w->type]) {
+        /* gemm is the prefill kernel (it reuses weight blocks across tokens);
+         * one token (decode) is a plain row-by-row vec_dot, measured ~10% faster */
+        if (k->gemm[w->type] && n_tok > 1) {
             k->gemm[w->type](w->n_cols, wd, w->row_bytes, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride);
             return;
         }
