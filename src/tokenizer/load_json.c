@@ -137,8 +137,12 @@ static mono_status parse_decoder(const mono_json *d, mono_error *err) {
 
 static mono_status check_model_options(const mono_json *m, mono_tok_pipeline *p, mono_error *err) {
     const char *ty = type_of(m);
-    if (ty && strcmp(ty, "BPE"))
-        return mono_error_set(err, MONO_ERR_UNSUPPORTED, "model type \"%.40s\" is not supported (only BPE)", ty);
+    if (ty && strcmp(ty, "BPE")) {
+        /* Hugging Face's other models are valid files we cannot run; anything else is not a tokenizer.json */
+        int known = !strcmp(ty, "WordPiece") || !strcmp(ty, "WordLevel") || !strcmp(ty, "Unigram");
+        return mono_error_set(err, known ? MONO_ERR_UNSUPPORTED : MONO_ERR_FORMAT,
+                              known ? "model type \"%.40s\" is not supported (only BPE)" : "unknown model type \"%.40s\"", ty);
+    }
     const mono_json *j = mono_json_get(m, "dropout");
     double dv;
     if (j && j->type != MONO_JSON_NULL && (!mono_json_as_double(j, &dv) || dv != 0.0))

@@ -117,6 +117,7 @@ static void check_malformed(mt_ctx *t) {
         {"[]", "format", "not a JSON object"},
         {"{}", "format", "no \"model\""},
         {"{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}", "unsupported", "WordPiece"},
+        {"{\"model\":{\"type\":\"Bogus\",\"vocab\":{}}}", "format", "unknown model type \"Bogus\""},
         {"{\"model\":{\"type\":\"BPE\",\"vocab\":[],\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
          "\"decoder\":{\"type\":\"ByteLevel\"}}", "format", "vocab"},
         {"{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
