@@ -151,6 +151,12 @@ mono_status mono_tokenizer_decode(const mono_tokenizer *tok, const int32_t *ids,
 mono_status mono_tokenizer_decode_bytes(const mono_tokenizer *tok, const int32_t *ids, size_t n, char **bytes,
                                         size_t *len, mono_error *err);
 
+/* Decoding with options: MONO_DECODE_SKIP_SPECIAL leaves special tokens out
+ * (HF's skip_special_tokens=True), MONO_DECODE_RAW_BYTES is decode_bytes. */
+enum { MONO_DECODE_SKIP_SPECIAL = 1, MONO_DECODE_RAW_BYTES = 2 };
+mono_status mono_tokenizer_decode_ex(const mono_tokenizer *tok, const int32_t *ids, size_t n, unsigned flags,
+                                     char **text, size_t *len, mono_error *err);
+
 /* Streaming decoder for generation: push one id at a time and get back the
  * text that is now complete (a character split over two tokens comes out
  * whole with the second). *text points into the decoder and stays valid

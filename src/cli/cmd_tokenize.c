@@ -30,13 +30,14 @@
 
 typedef struct opts {
     const char *tokenizer;
-    int jsonl, decode, raw, pieces;
+    int jsonl, decode, raw, pieces, skip_special;
     unsigned flags;
 } opts;
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: monologue tokenize -t FILE [--jsonl] [--decode [--raw]] [--special-as-text]\n"
+            "usage: monologue tokenize -t FILE [--jsonl] [--decode [--raw] [--skip-special]] [--pieces]\n"
+            "                          [--special-as-text]\n"
             "\n"
             "Reads stdin, writes stdout. FILE is a tokenizer.json, a folder holding one, or a .gguf.\n"
             "  (default)          UTF-8 text in, one JSON array of token ids out\n"
@@ -45,6 +46,7 @@ static void usage(FILE *f) {
             "  --decode           a JSON array of ids in, the decoded text out (invalid UTF-8 -> U+FFFD);\n"
             "                     with --jsonl: one array per line in, one {\"text\": ...} per line out\n"
             "  --raw              with --decode: write the tokens' bytes unchanged\n"
+            "  --skip-special     with --decode: leave special tokens out\n"
             "  --pieces           print the pre-tokenized pieces (JSON strings in the vocabulary's\n"
             "                     byte-level spelling) instead of ids; works with --jsonl\n"
             "  --special-as-text  encode special tokens written in the text (<|im_end|>) as plain text\n");
@@ -189,8 +191,8 @@ static int run_decode(const opts *o, const mono_tokenizer *tok, const char *in, 
     char *text;
     size_t tlen;
     mono_error err;
-    mono_status st = o->raw ? mono_tokenizer_decode_bytes(tok, ids, n, &text, &tlen, &err)
-                            : mono_tokenizer_decode(tok, ids, n, &text, &tlen, &err);
+    unsigned flags = (o->raw ? MONO_DECODE_RAW_BYTES : 0) | (o->skip_special ? MONO_DECODE_SKIP_SPECIAL : 0);
+    mono_status st = mono_tokenizer_decode_ex(tok, ids, n, flags, &text, &tlen, &err);
     free(ids);
     if (st != MONO_OK) {
         if (line) fprintf(stderr, "monologue tokenize: line %zu: %s\n", line, err.message);
@@ -237,6 +239,8 @@ static int parse_args(int argc, char **argv, opts *o) {
             o->jsonl = 1;
         } else if (!strcmp(a, "--decode")) {
             o->decode = 1;
+        } else if (!strcmp(a, "--skip-special")) {
+            o->skip_special = 1;
         } else if (!strcmp(a, "--pieces")) {
             o->pieces = 1;
         } else if (!strcmp(a, "--raw")) {
@@ -255,6 +259,10 @@ static int parse_args(int argc, char **argv, opts *o) {
     if (!o->tokenizer) {
         fprintf(stderr, "monologue tokenize: -t FILE is required\n");
         usage(stderr);
+        return 2;
+    }
+    if (o->skip_special && !o->decode) {
+        fprintf(stderr, "monologue tokenize: --skip-special only goes with --decode\n");
         return 2;
     }
     if (o->pieces && o->decode) {

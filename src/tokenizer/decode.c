@@ -72,14 +72,16 @@ static mono_status check_id(const mono_tokenizer *t, int32_t id, mono_error *err
     return MONO_OK;
 }
 
-static mono_status decode_impl(const mono_tokenizer *t, const int32_t *ids, size_t n, int lossy, char **text,
+static mono_status decode_impl(const mono_tokenizer *t, const int32_t *ids, size_t n, unsigned flags, char **text,
                                size_t *len, mono_error *err) {
+    int lossy = !(flags & MONO_DECODE_RAW_BYTES);
     if (!t || !text || (!ids && n)) return mono_error_set(err, MONO_ERR_INVALID_ARG, "decode: NULL argument");
     *text = NULL;
     if (len) *len = 0;
     byte_buf raw = {0};
     for (size_t i = 0; i < n; i++) {
         mono_status st = check_id(t, ids[i], err);
+        if (st == MONO_OK && (flags & MONO_DECODE_SKIP_SPECIAL) && (t->attr[ids[i]] & MONO_TOK_SPECIAL)) continue;
         if (st == MONO_OK && !buf_reserve(&raw, t->bytes_len[ids[i]]))
             st = mono_error_set(err, MONO_ERR_NOMEM, "out of memory (decode)");
         if (st != MONO_OK) {
@@ -113,12 +115,17 @@ static mono_status decode_impl(const mono_tokenizer *t, const int32_t *ids, size
 
 mono_status mono_tokenizer_decode(const mono_tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len,
                                   mono_error *err) {
-    return decode_impl(tok, ids, n, 1, text, len, err);
+    return decode_impl(tok, ids, n, 0, text, len, err);
 }
 
 mono_status mono_tokenizer_decode_bytes(const mono_tokenizer *tok, const int32_t *ids, size_t n, char **bytes,
                                         size_t *len, mono_error *err) {
-    return decode_impl(tok, ids, n, 0, bytes, len, err);
+    return decode_impl(tok, ids, n, MONO_DECODE_RAW_BYTES, bytes, len, err);
+}
+
+mono_status mono_tokenizer_decode_ex(const mono_tokenizer *tok, const int32_t *ids, size_t n, unsigned flags,
+                                     char **text, size_t *len, mono_error *err) {
+    return decode_impl(tok, ids, n, flags, text, len, err);
 }
 
 /* ---- streaming ----------------------------------------------------------- */

@@ -126,6 +126,14 @@ static void check_special_as_text(mt_ctx *t, const mono_tokenizer *tok) {
     MT_CHECK(t, mono_tokenizer_decode(tok, ids, n, &back, &len, NULL) == MONO_OK && len == strlen(s) && !strcmp(back, s));
     mono_free(back);
     mono_free(ids);
+    /* skipping special tokens, as HF's skip_special_tokens */
+    int32_t chat[] = {151644, 872, 198, 6023, 151645};
+    MT_CHECK(t, mono_tokenizer_decode_ex(tok, chat, 5, MONO_DECODE_SKIP_SPECIAL, &back, &len, NULL) == MONO_OK);
+    MT_CHECK(t, len == 7 && !strcmp(back, "user\nhi"));
+    mono_free(back);
+    MT_CHECK(t, mono_tokenizer_decode_ex(tok, chat, 5, 0, &back, &len, NULL) == MONO_OK);
+    MT_CHECK(t, !strcmp(back, "<|im_start|>user\nhi<|im_end|>"));
+    mono_free(back);
     /* decode refuses ids outside the vocabulary */
     int32_t badid[2] = {9707, 151665};
     mono_error err;

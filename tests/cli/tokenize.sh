@@ -31,6 +31,7 @@ expect "folder" "[9707, 11, 1879, 0]" "$(printf 'Hello, world!' | $BIN tokenize 
 expect "decode" "Hello, world!" "$(echo '[9707, 11, 1879, 0]' | $BIN tokenize -t "$TOK" --decode)"
 expect "special" "[151644, 872, 151645]" "$(printf '<|im_start|>user<|im_end|>' | $BIN tokenize -t "$TOK")"
 expect "special as text" "[27, 91, 318, 4906, 91, 29]" "$(printf '<|im_start|>' | $BIN tokenize -t "$TOK" --special-as-text)"
+expect "skip special" "user" "$(echo '[151644, 872, 151645]' | $BIN tokenize -t "$TOK" --decode --skip-special)"
 expect "pieces" '["Hello", ",", "\u0120world", "<|im_end|>"]' "$(printf 'Hello, world<|im_end|>' | $BIN tokenize -t "$TOK" --pieces)"
 
 # every golden line through --jsonl, in one process
