@@ -305,6 +305,14 @@ static size_t top_p_apply(mono_sampler *s, mono_token_prob *cand, size_t n, doub
     return keep;
 }
 
+/* Keeps cand[i] with logit - max >= cut (order kept); the max always stays. */
+static size_t min_p_apply(mono_token_prob *cand, size_t n, float mx, float cut) {
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cand[i].logit - mx >= cut) cand[w++] = cand[i];
+    return w;
+}
+
 mono_status mono_sampler_dist(mono_sampler *s, const float *logits, int n_vocab, const mono_token_prob **out,
                               size_t *n_out, mono_error *err) {
     if (!s || !logits || !out || !n_out) return mono_error_set(err, MONO_ERR_INVALID_ARG, "sampler: NULL argument");
@@ -351,17 +359,19 @@ mono_status mono_sampler_dist(mono_sampler *s, const float *logits, int n_vocab,
         for (size_t i = 0; i < n; i++) { s->cand[i].logit = 0.0f; }
         mx = 0.0f;
     }
+    /* Step 6 as a cut on logits (p / p_max = exp(logit - max)); without
+     * top-p it runs first, so exponentials are only taken for survivors. */
+    int use_top_p = p->top_p < 1.0f && n > 1;
+    float min_cut = p->min_p > 0.0f ? logf(p->min_p) : -INFINITY;
+    if (!use_top_p && p->min_p > 0.0f) n = min_p_apply(s->cand, n, mx, min_cut);
     double z = 0.0;
     for (size_t i = 0; i < n; i++) {
         s->cand[i].p = expf(s->cand[i].logit - mx);
         z += s->cand[i].p;
     }
-    if (p->top_p < 1.0f && n > 1) n = top_p_apply(s, s->cand, n, z, p->top_p);
-    if (p->min_p > 0.0f) { /* p / p_max = exp(logit - max) */
-        size_t w = 0;
-        for (size_t i = 0; i < n; i++)
-            if (s->cand[i].p >= p->min_p) s->cand[w++] = s->cand[i];
-        n = w; /* the max itself has ratio 1 >= min_p: n >= 1 */
+    if (use_top_p) {
+        n = top_p_apply(s, s->cand, n, z, p->top_p);
+        if (p->min_p > 0.0f) n = min_p_apply(s->cand, n, mx, min_cut);
     }
     z = 0.0;
     for (size_t i = 0; i < n; i++) z += s->cand[i].p;
