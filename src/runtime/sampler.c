@@ -217,6 +217,23 @@ static const float *penalties_apply(mono_sampler *s, const float *logits, int n_
     return s->work;
 }
 
+/* Index of the first maximum, NaN ignored; -1 when all are -inf or NaN.
+ * Eight independent running maxima (no loop-carried branch, vectorisable),
+ * then one scan for the first index holding the maximum. */
+static int argmax(const float *x, int n) {
+    float m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
+    float best = m[0];
+    for (int j = 1; j < 8; j++) best = m[j] > best ? m[j] : best;
+    if (best == -INFINITY) return -1;
+    for (i = 0; i < n; i++)
+        if (x[i] == best) return i;
+    return -1;
+}
+
 static float clean(float x) { return isnan(x) ? -INFINITY : x; }
 
 /* The k-th largest of x[0..n) (NaN as -inf), by a k-element min-heap. */
@@ -324,11 +341,9 @@ mono_status mono_sampler_dist(mono_sampler *s, const float *logits, int n_vocab,
 
     /* Greedy: argmax, first index on ties (torch.argmax does the same). */
     if (p->temperature <= 0.0f) {
-        int best = -1;
-        float bv = -INFINITY;
-        for (int i = 0; i < n_vocab; i++)
-            if (x[i] > bv) { bv = x[i]; best = i; }
+        int best = argmax(x, n_vocab);
         if (best < 0) return mono_error_set(err, MONO_ERR_RANGE, "sampler: every logit is -inf or NaN");
+        float bv = x[best];
         s->cand[0].id = best;
         s->cand[0].logit = bv;
         s->cand[0].p = 1.0f;
