@@ -13,7 +13,8 @@
  * called once per row (decode) or per row range (gemm).
  *
  * gemm uses a register tile of 4 weight rows x 4 tokens (16 accumulators;
- * V8 on x86-64 has 16 xmm registers, so larger tiles spill).
+ * V8 on x86-64 has 16 xmm registers, so larger tiles spill); half weights
+ * are widened once per chunk into a buffer first (gemm_f16_widened).
  */
 #include <string.h>
 #include <wasm_simd128.h>
@@ -119,9 +120,13 @@ static ALWAYS_INLINE mono_vec_dot_fn vec_dot_of(int type) {
 
 #define TILE_R 4
 #define TILE_T 4
+/* Activation bytes a token block may occupy so it stays in L2. */
+#define X_BLOCK_BYTES (256 * 1024)
 
+/* out[t * os + r] (+)= dot(w row r, x row t) for r < R, t < T; with add
+ * the sums are added to what out holds (partial sums of row chunks). */
 static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w, size_t wrb, const char *x, size_t xrb,
-                               float *out, size_t os) {
+                               float *out, size_t os, int add) {
     const size_t es = elem_bytes(type);
     v128_t acc[TILE_R][TILE_T], wv[TILE_R];
 #pragma GCC unroll 4
@@ -152,11 +157,63 @@ static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w,
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (int t = 0; t < T; t++) out[(size_t)t * os + (size_t)r] = hsum(acc[r][t]);
+        for (int t = 0; t < T; t++) {
+            float *o = &out[(size_t)t * os + (size_t)r];
+            *o = add ? *o + hsum(acc[r][t]) : hsum(acc[r][t]);
+        }
 }
 
-/* Activation bytes a token block may occupy so it stays in L2. */
-#define X_BLOCK_BYTES (256 * 1024)
+/* Half weights: widening costs SIMD128 about as much as the products of a
+ * whole 4x4 tile step, so gemm widens each chunk of a row tile once into a
+ * buffer and runs the f32 tile over it for every token of the block; the
+ * chunks' partial sums add up in out. */
+#define KC 512
+
+static void widen_f16_chunk(const char *src, float *dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, load_w4(MONO_TYPE_F16, src + (size_t)i * 2));
+    if (i < n) {
+        float tmp[4];
+        wasm_v128_store(tmp, load_w_tail(MONO_TYPE_F16, src + (size_t)i * 2, n - i));
+        memcpy(dst + i, tmp, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+static void gemm_f16_widened(int64_t n, const char *w, size_t wrb, int64_t r0, int64_t r1, const char *x, size_t xrb,
+                             int64_t n_tok, float *out, size_t os) {
+    float buf[TILE_R * KC];
+    const size_t brb = KC * sizeof(float);
+    int64_t tb = (int64_t)(X_BLOCK_BYTES / brb); /* tokens whose chunks stay in L2 */
+    tb -= tb % TILE_T;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
+        int64_t t_end = n_tok - t0 < tb ? n_tok : t0 + tb;
+        for (int64_t r = r0; r < r1; r += TILE_R) {
+            int64_t nr = r1 - r < TILE_R ? r1 - r : TILE_R;
+            for (int64_t k0 = 0; k0 < n; k0 += KC) {
+                int64_t kc = n - k0 < KC ? n - k0 : KC;
+                for (int64_t rr = 0; rr < nr; rr++)
+                    widen_f16_chunk(w + (size_t)(r + rr) * wrb + (size_t)k0 * 2, buf + rr * KC, kc);
+                const char *b = (const char *)buf, *xk = x + (size_t)k0 * sizeof(float);
+                int add = k0 > 0;
+                int64_t t = t0;
+                for (; t + TILE_T <= t_end; t += TILE_T) {
+                    float *o = out + (size_t)t * os + (size_t)r;
+                    if (nr == TILE_R) {
+                        tile(MONO_TYPE_F32, TILE_R, TILE_T, kc, b, brb, xk + (size_t)t * xrb, xrb, o, os, add);
+                    } else {
+                        for (int64_t rr = 0; rr < nr; rr++)
+                            tile(MONO_TYPE_F32, 1, TILE_T, kc, b + (size_t)rr * brb, brb, xk + (size_t)t * xrb, xrb,
+                                 o + rr, os, add);
+                    }
+                }
+                for (; t < t_end; t++)
+                    for (int64_t rr = 0; rr < nr; rr++)
+                        tile(MONO_TYPE_F32, 1, 1, kc, b + (size_t)rr * brb, brb, xk + (size_t)t * xrb, xrb,
+                             out + (size_t)t * os + (size_t)(r + rr), os, add);
+            }
+        }
+    }
+}
 
 static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
                                    size_t xrb, int64_t n_tok, float *out, size_t os) {
@@ -177,10 +234,10 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
                 const char *xt = xp + (size_t)t * xrb;
                 float *o = out + (size_t)t * os + (size_t)r;
                 if (full_r) {
-                    tile(type, TILE_R, TILE_T, n, wr, wrb, xt, xrb, o, os);
+                    tile(type, TILE_R, TILE_T, n, wr, wrb, xt, xrb, o, os, 0);
                 } else {
                     for (int64_t rr = 0; rr < r1 - r; rr++)
-                        tile(type, 1, TILE_T, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
+                        tile(type, 1, TILE_T, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os, 0);
                 }
             }
             /* leftover tokens: one row at a time (see vec_dot_of) */
@@ -199,7 +256,8 @@ static void gemm_f32(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r
 }
 static void gemm_f16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
                      int64_t n_tok, float *out, size_t os) {
-    gemm_any(MONO_TYPE_F16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+    if (n_tok == 1) gemm_any(MONO_TYPE_F16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+    else gemm_f16_widened(n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
 }
 static void gemm_bf16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
                       int64_t n_tok, float *out, size_t os) {

@@ -222,11 +222,11 @@ static double ref_dot(mono_type type, const void *w, const float *x, int64_t n, 
     return s;
 }
 
-/* Error bound of float summation with chains of at most n/8 + 1 adds per
- * lane plus a short combining tree (every kernel here accumulates in at
- * least 8 lanes), with or without fused multiply-add. */
+/* Worst-case error bound of float summation with chains of at most n/4 + 1
+ * adds per lane plus a short combining tree (every kernel here accumulates
+ * in at least 4 lanes), with or without fused multiply-add. */
 static double dot_bound(int64_t n, double abs_sum) {
-    return ((double)(n / 8 + 8) * 5.960464477539063e-8) * abs_sum * 1.01 + 1e-30;
+    return ((double)(n / 4 + 8) * 5.960464477539063e-8) * abs_sum * 1.01 + 1e-30;
 }
 
 static const int64_t sizes[] = {1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 513, 896, 1000, 4864};
