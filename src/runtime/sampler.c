@@ -251,8 +251,8 @@ static float kth_largest(float *heap, const float *x, int n, int k) {
         }
     }
     for (int i = k; i < n; i++) {
-        float v = clean(x[i]);
-        if (!(v > heap[0])) continue;
+        float v = x[i];
+        if (!(v > heap[0])) continue; /* NaN fails too */
         heap[0] = v;
         int j = 0;
         for (;;) {
