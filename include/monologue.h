@@ -642,8 +642,9 @@ void mono_chat_free(mono_chat *chat);
 
 /* Appends the user's message and generates the assistant's reply, streamed
  * through callback (see mono_generate; params NULL: defaults). The reply
- * (the streamed text) joins the conversation, also when cancelled. On other
- * errors the conversation is left as it was before the call. user_text may
+ * (the streamed text) joins the conversation, also when cancelled (unless
+ * cancelled before the first token: then the user's message is dropped
+ * too). On other errors the conversation is left as it was before the call. user_text may
  * be NULL to answer the conversation as it stands. stats->n_cached tells
  * how many prompt tokens were reused from the cache. The sampler's history
  * is set to the conversation's tokens (HF semantics). */

@@ -244,7 +244,9 @@ mono_status mono_chat_respond(mono_chat *chat, const char *user_text, mono_sampl
         stats->n_cached = (int)keep;
     }
     size_t n_past = (size_t)mono_context_n_past(chat->ctx);
-    if (st == MONO_OK || st == MONO_ERR_CANCELLED) {
+    /* cancelled before any reply: as if the message had not been sent */
+    int answered = st == MONO_OK || (st == MONO_ERR_CANCELLED && (n_gen > 0 || sink.text.len > 0));
+    if (answered) {
         size_t n_eval = n_past > n_ids ? n_past - n_ids : 0; /* sampled tokens now in the cache */
         if (n_eval > n_gen) n_eval = n_gen;
         mono_status s2 = cached_set(chat, ids, n_ids, gen, n_eval, err);

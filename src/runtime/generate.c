@@ -78,7 +78,7 @@ typedef struct gen_state {
     const mono_tokenizer *tok;
     mono_sampler *sampler;
     const mono_gen_params *p;
-    int32_t stops[MONO_MAX_EOS + 64];
+    int32_t stops[MONO_MAX_EOS];
     int n_stops;
     const int32_t *stop_list;
     mono_stop_matcher match;

@@ -160,6 +160,12 @@ static int stream_fn(const char *text, size_t len, void *user) {
     return s->cancel_at && s->pieces >= s->cancel_at;
 }
 
+/* Cancels at the first empty poll (during the prompt), records text otherwise. */
+static int poll_cancel(const char *text, size_t len, void *user) {
+    if (len == 0) return 1;
+    return stream_fn(text, len, user);
+}
+
 static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m) {
     for (size_t i = 0; i + m <= n; i++)
         if (!memcmp(hay + i, needle, m)) return hay + i;
@@ -435,6 +441,23 @@ static void test_chat_session(mt_ctx *t) {
     MT_CHECK(t, mono_chat_respond(chat, "again", s, &gp, stream_fn, &r4, &st4, &err) == MONO_ERR_CANCELLED);
     MT_CHECK_EQ_INT(t, mono_chat_n_messages(chat), 6);
     MT_CHECK(t, !strcmp(mono_chat_message_at(chat, 5)->content, r4.text));
+
+    /* cancelled while the prompt is evaluated (a long message: the callback
+     * is polled between prefill chunks): the message is dropped */
+    {
+        size_t n_msgs = mono_chat_n_messages(chat);
+        char *longmsg = malloc(1501);
+        for (int i = 0; i < 1500; i++) longmsg[i] = "ka lo mi ne ru "[i % 15];
+        longmsg[1500] = '\0';
+        stream c0 = {0};
+        c0.cancel_at = -1; /* see poll_cancel */
+        mono_gen_stats stc;
+        mono_status r = mono_chat_respond(chat, longmsg, s, &gp, poll_cancel, &c0, &stc, &err);
+        MT_CHECK_MSG(t, r == MONO_ERR_CANCELLED, "status %d: %s", (int)r, err.message);
+        MT_CHECK(t, c0.pieces == 0 && stc.n_generated == 0);
+        MT_CHECK_EQ_INT(t, mono_chat_n_messages(chat), n_msgs);
+        free(longmsg);
+    }
 
     /* refusals roll the conversation back */
     MT_CHECK(t, mono_chat_respond(chat, "bad \xff utf8", s, &gp, NULL, NULL, NULL, &err) == MONO_ERR_INVALID_ARG);
