@@ -335,11 +335,17 @@ int cmd_chat(int argc, char **argv) {
     r.gp.n_stop_tokens = stop_tokens(m, tok, stops);
     r.gp.stop_strings = o.stops;
     r.gp.n_stop_strings = o.n_stops;
-    if (o.verbose)
-        fprintf(stderr, "monologue chat: template %s, context %d tokens, temperature %g%s. /reset starts over, /exit quits, "
-                        "Ctrl-C stops an answer.\n",
-                tmpl == MONO_CHAT_QWEN2 ? "qwen2" : "chatml", mono_context_n_ctx(ctx), (double)sp.temperature,
-                sp.temperature > 0 ? "" : " (greedy)");
+    if (o.verbose) {
+        char sampling[160];
+        if (sp.temperature > 0)
+            snprintf(sampling, sizeof sampling, "temperature %g, top-k %d, top-p %g, min-p %g, repetition penalty %g",
+                     (double)sp.temperature, sp.top_k, (double)sp.top_p, (double)sp.min_p, (double)sp.repetition_penalty);
+        else
+            snprintf(sampling, sizeof sampling, "greedy, repetition penalty %g", (double)sp.repetition_penalty);
+        fprintf(stderr, "monologue chat: template %s, context %d tokens, %s.\n"
+                        "/reset starts over, /exit quits, Ctrl-C stops an answer.\n",
+                tmpl == MONO_CHAT_QWEN2 ? "qwen2" : "chatml", mono_context_n_ctx(ctx), sampling);
+    }
 
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);

@@ -100,7 +100,24 @@ n=$(grep -c '^\[prefill' "$TMP/e7b")
 if [ $rc = 0 ] && [ "$n" = 6 ] && grep -q 'forgot the oldest exchange' "$TMP/e7b"; then ok "a full context forgets the oldest exchange"
 else bad "forgetting: rc=$rc turns=$n $(cat "$TMP/e7b")"; fi
 
-# 7. bad flags (status 2) and models (status 1)
+# 7. generation_config.json defaults (Qwen2.5-Instruct's), flags winning
+G="$TMP/model_gc"
+mkdir -p "$G"
+for f in config.json model.safetensors tokenizer.json; do ln -s "$(cd "$M" && pwd -P)/$f" "$G/$f" 2>/dev/null || ln -s "$M/$f" "$G/$f"; done
+printf '{"bos_token_id": 1021, "do_sample": true, "eos_token_id": [1022, 1023], "pad_token_id": 1021,\n "repetition_penalty": 1.05, "temperature": 0.7, "top_k": 20, "top_p": 0.8}\n' >"$G/generation_config.json"
+$BIN chat -m "$G" </dev/null 2>"$TMP/g1" >/dev/null
+if grep -q 'temperature 0.7, top-k 20, top-p 0.8, min-p 0, repetition penalty 1.05' "$TMP/g1"; then ok "generation_config defaults"
+else bad "generation_config: $(cat "$TMP/g1")"; fi
+$BIN chat -m "$G" --top-k 5 --repeat-penalty 1 </dev/null 2>"$TMP/g2" >/dev/null
+if grep -q 'temperature 0.7, top-k 5, top-p 0.8, min-p 0, repetition penalty 1\.' "$TMP/g2"; then ok "flags override generation_config"
+else bad "overrides: $(cat "$TMP/g2")"; fi
+$BIN chat -m "$G" --temp 0 </dev/null 2>"$TMP/g3" >/dev/null
+if grep -q 'greedy, repetition penalty 1.05' "$TMP/g3"; then ok "--temp 0 is greedy"; else bad "--temp 0: $(cat "$TMP/g3")"; fi
+$BIN chat -m "$M" --temp 0.5 </dev/null 2>"$TMP/g4" >/dev/null
+if grep -q 'temperature 0.5, top-k 50, top-p 1,' "$TMP/g4"; then ok "no generation_config: HF defaults (greedy unless --temp)"
+else bad "HF defaults: $(cat "$TMP/g4")"; fi
+
+# 8. bad flags (status 2) and models (status 1)
 for args in "--temp abc" "--top-p 0" "--top-k -1" "--template llama" "--stop" "--bogus" "-c 0" "--kv f8"; do
   chat $args </dev/null >/dev/null 2>"$TMP/e8"; rc=$?
   if [ $rc = 2 ] && grep -q 'monologue chat:' "$TMP/e8"; then ok "refused: $args"; else bad "flags '$args': rc=$rc $(cat "$TMP/e8")"; fi
@@ -110,7 +127,7 @@ if [ $rc = 1 ] && [ -s "$TMP/e9" ]; then ok "missing model refused"; else bad "m
 $BIN chat -m "$dir" </dev/null >/dev/null 2>"$TMP/e10"; rc=$?
 if [ $rc = 1 ] && grep -q 'no tokenizer' "$TMP/e10"; then ok "model without tokenizer refused"; else bad "no tokenizer: rc=$rc $(cat "$TMP/e10")"; fi
 
-# 8. Ctrl-C at the prompt: the first one only warns, the second quits
+# 9. Ctrl-C at the prompt: the first one only warns, the second quits
 mkfifo "$TMP/in"
 $BIN chat -m "$M" -t 1 -n 4 --temp 0 <"$TMP/in" >"$TMP/o11" 2>"$TMP/e11" &
 pid=$!
