@@ -8,7 +8,7 @@
  *   - products are mul + add into four 4-lane accumulators;
  *   - half weights are widened with a shift, a multiply by 2^112 and an
  *     inf/nan fix-up (exact for every input, like float_portable.c);
- *   - bfloat16 weights are a zero-extend and a 16-bit shift.
+ *   - bfloat16 weights are an interleave with zeros.
  * V8 tiers up hot code per function, so the kernels stay small functions
  * called once per row (decode) or per row range (gemm).
  *
@@ -41,9 +41,24 @@ static ALWAYS_INLINE v128_t half4_to_f32(v128_t h) {
 /* 4 weights at p widened to f32 */
 static ALWAYS_INLINE v128_t load_w4(int type, const char *p) {
     if (type == MONO_TYPE_F32) return wasm_v128_load(p);
-    v128_t h = wasm_u32x4_load16x4(p);
-    if (type == MONO_TYPE_F16) return half4_to_f32(h);
-    return wasm_i32x4_shl(h, 16);
+    if (type == MONO_TYPE_F16) return half4_to_f32(wasm_u32x4_load16x4(p));
+    return wasm_i16x8_shuffle(wasm_i16x8_splat(0), wasm_v128_load64_zero(p), 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+/* eight halves to two f32 vectors, as half4_to_f32 but with the sign and
+ * inf/nan bits worked out once for all 8 in 16-bit lanes and moved to the
+ * top of each 32-bit lane by an interleave with zeros */
+static ALWAYS_INLINE void half8_to_f32(v128_t h, v128_t *lo, v128_t *hi) {
+    const v128_t zero = wasm_i16x8_splat(0), scale = wasm_f32x4_splat(0x1p112f);
+    v128_t special = wasm_i16x8_eq(wasm_v128_and(h, wasm_i16x8_splat(0x7C00)), wasm_i16x8_splat(0x7C00));
+    v128_t top = wasm_v128_or(wasm_v128_and(h, wasm_i16x8_splat((int16_t)0x8000)),
+                              wasm_v128_and(special, wasm_i16x8_splat(0x7F80)));
+    v128_t mag = wasm_v128_and(h, wasm_i16x8_splat(0x7FFF));
+    /* mag << 13 per 32-bit lane: interleaved to the top half, then >> 3 */
+    v128_t m_lo = wasm_u32x4_shr(wasm_i16x8_shuffle(zero, mag, 0, 8, 1, 9, 2, 10, 3, 11), 3);
+    v128_t m_hi = wasm_u32x4_shr(wasm_i16x8_shuffle(zero, mag, 4, 12, 5, 13, 6, 14, 7, 15), 3);
+    *lo = wasm_v128_or(wasm_f32x4_mul(m_lo, scale), wasm_i16x8_shuffle(zero, top, 0, 8, 1, 9, 2, 10, 3, 11));
+    *hi = wasm_v128_or(wasm_f32x4_mul(m_hi, scale), wasm_i16x8_shuffle(zero, top, 4, 12, 5, 13, 6, 14, 7, 15));
 }
 
 /* 8 weights at p widened to two f32 vectors */
@@ -54,14 +69,15 @@ static ALWAYS_INLINE void load_w8(int type, const char *p, v128_t *lo, v128_t *h
         return;
     }
     v128_t h = wasm_v128_load(p);
-    v128_t l32 = wasm_u32x4_extend_low_u16x8(h), h32 = wasm_u32x4_extend_high_u16x8(h);
     if (type == MONO_TYPE_F16) {
-        *lo = half4_to_f32(l32);
-        *hi = half4_to_f32(h32);
-    } else {
-        *lo = wasm_i32x4_shl(l32, 16);
-        *hi = wasm_i32x4_shl(h32, 16);
+        half8_to_f32(h, lo, hi);
+        return;
     }
+    /* bfloat16: interleaving with zeros puts each value in the top half of
+     * a 32-bit lane (one punpcklwd/punpckhwd in V8) */
+    const v128_t zero = wasm_i16x8_splat(0);
+    *lo = wasm_i16x8_shuffle(zero, h, 0, 8, 1, 9, 2, 10, 3, 11);
+    *hi = wasm_i16x8_shuffle(zero, h, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
 /* the first m < 4 weights / activations at p, zeros after */
