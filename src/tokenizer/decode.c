@@ -88,7 +88,7 @@ static mono_status decode_impl(const mono_tokenizer *t, const int32_t *ids, size
             free(raw.p);
             return st;
         }
-        memcpy(raw.p + raw.n, t->bytes + t->bytes_off[ids[i]], t->bytes_len[ids[i]]);
+        if (t->bytes_len[ids[i]]) memcpy(raw.p + raw.n, t->bytes + t->bytes_off[ids[i]], t->bytes_len[ids[i]]);
         raw.n += t->bytes_len[ids[i]];
     }
     byte_buf out = {0};
@@ -153,12 +153,12 @@ static mono_status detok_run(mono_detok *d, const uint8_t *b, size_t n, int fina
     d->work.n = d->out.n = 0;
     if (!buf_reserve(&d->work, d->n_pending + n) || !buf_reserve(&d->out, 3 * (d->n_pending + n) + 1))
         return mono_error_set(err, MONO_ERR_NOMEM, "out of memory (streaming decode)");
-    memcpy(d->work.p, d->pending, d->n_pending);
+    if (d->n_pending) memcpy(d->work.p, d->pending, d->n_pending);
     if (n) memcpy(d->work.p + d->n_pending, b, n);
     d->work.n = d->n_pending + n;
     size_t used = lossy_convert(d->work.p, d->work.n, &d->out, final);
     d->n_pending = d->work.n - used;   /* at most 3 bytes: an incomplete sequence */
-    memcpy(d->pending, d->work.p + used, d->n_pending);
+    if (d->n_pending) memcpy(d->pending, d->work.p + used, d->n_pending);
     d->out.p[d->out.n] = 0;
     *text = (const char *)d->out.p;
     if (len) *len = d->out.n;

@@ -243,6 +243,7 @@ static void check_streaming(mt_ctx *t, const mono_tokenizer *tok) {
     size_t n = strlen(s);
     for (size_t i = 0; i < n; i++) ids[i] = (uint8_t)s[i];
     MT_CHECK(t, stream_matches(tok, ids, n));
+    MT_CHECK(t, stream_matches(tok, ids, 0));   /* nothing at all: flush of an empty stream */
     mono_detok *d;
     MT_CHECK(t, mono_detok_init(tok, &d, NULL) == MONO_OK);
     const char *txt;
