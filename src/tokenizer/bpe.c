@@ -68,8 +68,9 @@ static uint32_t piece_hash(const uint8_t *p, size_t n) {
         n -= 8;
     }
     if (n) {
+        /* byte by byte: a short memcpy into a word stalls on store forwarding */
         uint64_t w = 0;
-        memcpy(&w, p, n);
+        for (size_t i = 0; i < n; i++) w |= (uint64_t)p[i] << (8 * i);
         h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
         h ^= h >> 29;
     }
