@@ -112,7 +112,10 @@ CHATML_TEMPLATE = (
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 
-def export_gguf(model, tokenizer_path, out_path, qtype="f32", name="monologue"):
+def export_gguf(model, tokenizer_path, out_path, qtype="f32", name="monologue", context=None):
+    """context: qwen2.context_length to advertise (default: the model's
+    max_position_embeddings); give the training seq_len so that an engine
+    does not run past the positions the model has seen."""
     if qtype not in gguf.TYPE_NAMES:
         raise ExportError("unknown --type %s (f32, f16, q8_0)" % qtype)
     c = model.config
@@ -123,7 +126,7 @@ def export_gguf(model, tokenizer_path, out_path, qtype="f32", name="monologue"):
     w.add("general.name", STR, name)
     w.add("general.file_type", U32, {"f32": 0, "f16": 1, "q8_0": 7}[qtype])
     w.add("general.quantization_version", U32, 2)
-    w.add("qwen2.context_length", U32, c.max_position_embeddings)
+    w.add("qwen2.context_length", U32, min(context or c.max_position_embeddings, c.max_position_embeddings))
     w.add("qwen2.embedding_length", U32, c.hidden_size)
     w.add("qwen2.block_count", U32, c.num_hidden_layers)
     w.add("qwen2.feed_forward_length", U32, c.intermediate_size)
@@ -279,13 +282,15 @@ def main(argv=None):
     p.add_argument("--type", default="f32", choices=sorted(gguf.TYPE_NAMES), help="GGUF tensor type")
     p.add_argument("--hf", help="output Hugging Face folder")
     p.add_argument("--name", default="monologue", help="general.name in the GGUF")
+    p.add_argument("--context", type=int, default=None,
+                   help="qwen2.context_length to write (default: max_position_embeddings; use the training seq_len)")
     a = p.parse_args(argv)
     if not a.gguf and not a.hf:
         p.error("give --gguf and/or --hf")
     try:
         model = load_checkpoint(a.model)
         if a.gguf:
-            export_gguf(model, a.tokenizer, a.gguf, a.type, a.name)
+            export_gguf(model, a.tokenizer, a.gguf, a.type, a.name, a.context)
             print("wrote %s (%s, %.1f MB)" % (a.gguf, a.type, os.path.getsize(a.gguf) / 1e6))
         if a.hf:
             export_hf(model, a.tokenizer, a.hf)

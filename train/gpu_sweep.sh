@@ -42,7 +42,8 @@ EOF
 [ -n "$best" ] || { echo "no run finished"; tar czf "$OUT/runs.tar.gz" runs/*.log; exit 1; }
 echo "best: $best"
 $PY -m train.export --model "runs/$best/model.pt" --tokenizer data/tokenizer.json \
-    --gguf "runs/$best/model.gguf" --type q8_0 --name "monologue-default"
+    --gguf "runs/$best/model.gguf" --type q8_0 --name "monologue-default" \
+    --context "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_config"]["seq_len"])' "runs/$best/history.json")"
 $PY - "$best" <<'EOF'
 import sys, torch, json
 from train.sample import load_any, generate, Detokenizer
