@@ -93,7 +93,10 @@ async function compareDecode(name, tokPath, nVocab, r) {
     const ids = [];
     for (let j = 0; j < n; j++) {
       // mostly low ids (single bytes, including lone UTF-8 lead/continuation bytes)
-      ids.push(r() < 0.5 ? Math.floor(r() * 256) : Math.floor(r() * nVocab));
+      const x = r();
+      ids.push(x < 0.45 ? Math.floor(r() * 256)
+        : x < 0.55 ? nVocab - 1 - Math.floor(r() * 30)   // added tokens live at the end
+          : Math.floor(r() * nVocab));
     }
     lists.push(ids);
   }
@@ -208,7 +211,8 @@ async function main() {
   const third = texts.filter(() => r() < 0.3);
   await compare('gpt2', gpt2Variant(QWEN, false, false), third);
   const tenth = texts.filter(() => r() < 0.1);
-  await compare('gpt2-aps+added', gpt2Variant(QWEN, true, true), tenth);
+  const variant = gpt2Variant(QWEN, true, true);
+  await compare('gpt2-aps+added', variant, tenth);
   const trained = trainSmall(texts.filter(() => r() < 0.02));
   await compare('trained', trained, tenth);
   await compare('trained-unk', withUnk(trained), tenth.slice(0, 40));
@@ -217,6 +221,7 @@ async function main() {
   comparePieces('gpt2-regex', preTokOnly(gpt2Variant(QWEN, false, false), 'gpt2-pretok.json'), cpLines);
   await compareDecode('qwen', QWEN, 151665, r);
   await compareDecode('trained', trained, 1000, r);
+  await compareDecode('gpt2-aps+added', variant, 151669, r);
 
   if (failures) console.log(`tokenizer_hf: ${failures} failures (files kept in ${TMP})`);
   else fs.rmSync(TMP, { recursive: true, force: true });
