@@ -69,14 +69,13 @@ static mono_status parse_normalizer(const mono_json *n, mono_tok_pipeline *p, mo
     return mono_error_set(err, MONO_ERR_UNSUPPORTED, "normalizer type \"%.40s\" is not supported (only NFC)", ty);
 }
 
-static mono_status parse_bytelevel(const mono_json *b, mono_tok_pipeline *p, int in_sequence, mono_error *err) {
+static mono_status parse_bytelevel(const mono_json *b, mono_tok_pipeline *p, mono_error *err) {
     int aps, regex, trim;
     if (!get_bool(b, "add_prefix_space", 0, &aps) || !get_bool(b, "use_regex", 1, &regex) ||
         !get_bool(b, "trim_offsets", 1, &trim))
         return mono_error_set(err, MONO_ERR_FORMAT, "ByteLevel pre-tokenizer: a flag is not a boolean");
     p->add_prefix_space = aps;
     p->bytelevel_regex = regex;
-    (void)in_sequence;
     return MONO_OK;
 }
 
@@ -104,7 +103,7 @@ static mono_status parse_pretokenizer(const mono_json *pt, mono_tok_pipeline *p,
     if (!pt || pt->type != MONO_JSON_OBJECT)
         return mono_error_set(err, MONO_ERR_UNSUPPORTED, "pre_tokenizer must be ByteLevel or a Sequence ending in ByteLevel");
     const char *ty = type_of(pt);
-    if (ty && !strcmp(ty, "ByteLevel")) return parse_bytelevel(pt, p, 0, err);
+    if (ty && !strcmp(ty, "ByteLevel")) return parse_bytelevel(pt, p, err);
     if (!ty || strcmp(ty, "Sequence"))
         return mono_error_set(err, MONO_ERR_UNSUPPORTED, "pre_tokenizer type \"%.40s\" is not supported", ty ? ty : "?");
     const mono_json *list = mono_json_get_typed(pt, "pretokenizers", MONO_JSON_ARRAY);
@@ -115,7 +114,7 @@ static mono_status parse_pretokenizer(const mono_json *pt, mono_tok_pipeline *p,
         const char *et = e->type == MONO_JSON_OBJECT ? type_of(e) : NULL;
         mono_status st;
         if (et && !strcmp(et, "Split") && !have_bl) st = parse_split(e, p, err);
-        else if (et && !strcmp(et, "ByteLevel") && !have_bl) st = parse_bytelevel(e, p, 1, err), have_bl = 1;
+        else if (et && !strcmp(et, "ByteLevel") && !have_bl) st = parse_bytelevel(e, p, err), have_bl = 1;
         else
             st = mono_error_set(err, MONO_ERR_UNSUPPORTED, "pre_tokenizer Sequence: step %u (%.40s) is not supported",
                                 i, et ? et : "not an object");

@@ -4,9 +4,10 @@
  * the encoder (encode.c, bpe.c) and the decoder (decode.c).
  *
  * A loader builds one through the mono_tok_* calls below (vocab.c), in this
- * order: mono_tok_create, mono_tok_set_token for every id, mono_tok_add_merge
- * in rank order, mono_tok_add_added, options, mono_tok_finish. After that
- * the object is read-only, so any number of threads may share it.
+ * order: mono_tok_create, mono_tok_set_token for every id,
+ * mono_tok_index_vocab, mono_tok_add_merge in rank order, mono_tok_add_added,
+ * the pipeline options, mono_tok_finish. After that the object is read-only,
+ * so any number of threads may share it.
  */
 #ifndef MONO_TOKENIZER_TOKENIZER_H
 #define MONO_TOKENIZER_TOKENIZER_H
