@@ -442,10 +442,10 @@ void mono_context_stats_reset(mono_context *ctx);
  *   sp.temperature = 0.7f; sp.top_p = 0.8f; sp.top_k = 20; sp.seed = 42;
  *   mono_sampler *s;
  *   mono_sampler_init(&sp, &s, &err);
- *   for each prompt token t: mono_sampler_accept(s, t);    (HF penalises
- *                                                          the prompt too)
+ *   for each prompt token t: mono_sampler_accept(s, t, &err);
+ *                                          (HF penalises the prompt too)
  *   loop: mono_sampler_sample(s, logits, n_vocab, &tok, &err);
- *         mono_sampler_accept(s, tok); ...
+ *         mono_sampler_accept(s, tok, &err); ...
  *   mono_sampler_free(s);
  *
  * Order of operations, as Hugging Face's logits processors run for a Qwen
@@ -520,6 +520,8 @@ mono_sampler_params mono_sampler_params_from_model(const mono_model *model);
  * stop. Text reaches the callback in pieces that never split a UTF-8
  * character and never contain (or run past) a stop string: text that might
  * be the start of a stop string is held back until it is known not to be.
+ * The first stop string to complete ends the text (the same wherever the
+ * token boundaries fall).
  *
  *   static int on_text(const char *text, size_t len, void *user_data) {
  *       fwrite(text, 1, len, stdout);  fflush(stdout);
@@ -644,10 +646,11 @@ void mono_chat_free(mono_chat *chat);
  * through callback (see mono_generate; params NULL: defaults). The reply
  * (the streamed text) joins the conversation, also when cancelled (unless
  * cancelled before the first token: then the user's message is dropped
- * too). On other errors the conversation is left as it was before the call. user_text may
- * be NULL to answer the conversation as it stands. stats->n_cached tells
- * how many prompt tokens were reused from the cache. The sampler's history
- * is set to the conversation's tokens (HF semantics). */
+ * too). On other errors the conversation is left as it was before the
+ * call. user_text may be NULL to answer the conversation as it stands.
+ * stats->n_cached tells how many prompt tokens were reused from the cache.
+ * The sampler's history is set to the conversation's tokens (HF
+ * semantics). */
 mono_status mono_chat_respond(mono_chat *chat, const char *user_text, mono_sampler *sampler,
                               const mono_gen_params *params, mono_text_fn callback, void *user_data,
                               mono_gen_stats *stats, mono_error *err);
