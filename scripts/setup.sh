@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential clang-14 libclang-rt-14-dev   # compilers, libFuzzer, sanitizers
-  unicode-data                                  # Unicode tables for the tokenizer generator
+  unicode-data bzip2                            # Unicode tables for the tokenizer (NormalizationTest is .bz2)
   python3-dev python3-pytest python3-numpy      # Python module and tests
   python3-setuptools python3-pip                # building/installing the Python module
   python3-torch libopenblas0-pthread            # training pipeline (CPU)

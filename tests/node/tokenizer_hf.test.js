@@ -15,7 +15,8 @@
 // plus the pre-tokenizer alone: every code point (in runs between letters,
 // digits, spaces and punctuation) split by both regexes, compared piece by
 // piece with HF's preTokenizeString (this is what pins the Unicode classes);
-// plus decoding: random id sequences (many cut UTF-8 characters apart)
+// plus NFC alone against HF's normalizer on NormalizationTest.txt and every
+// code point; plus decoding: random id sequences (many cut UTF-8 characters apart)
 // decoded by both, compared as strings (HF's lossy U+FFFD rules).
 //
 // Env: MONO_BIN (default build/monologue), TOKENIZER_TEST_MB (default 10).
@@ -134,6 +135,53 @@ function comparePieces(name, tokPath, texts) {
   console.log(`${name} pieces: ${texts.length} texts, ${n} pieces, ${bad} mismatches`);
 }
 
+// NFC alone: the Qwen vocabulary with an NFC normalizer and a ByteLevel step
+// that does not split, so --pieces prints NFC(text) in byte-level spelling;
+// compared with HF's nfcNormalizer on every NormalizationTest.txt column and
+// every code point (HF's NFC knows Unicode 9.0 only: see gen_unicode.py).
+function compareNfc(r) {
+  const j = JSON.parse(fs.readFileSync(QWEN, 'utf8'));
+  j.normalizer = { type: 'NFC' };
+  j.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
+  j.added_tokens = [];
+  const tok = path.join(TMP, 'nfc-only.json');
+  fs.writeFileSync(tok, JSON.stringify(j));
+  const texts = [];
+  const ntest = '/usr/share/unicode/NormalizationTest.txt.bz2';
+  if (fs.existsSync(ntest)) {
+    for (const line of execFileSync('bzcat', [ntest], { maxBuffer: 1 << 28 }).toString().split('\n')) {
+      if (!line || line[0] === '#' || line[0] === '@') continue;
+      for (const col of line.split(';').slice(0, 5))
+        texts.push(String.fromCodePoint(...col.trim().split(' ').map((h) => parseInt(h, 16))));
+    }
+  } else {
+    fail(`${ntest} is missing (Debian unicode-data)`);
+  }
+  for (let cp = 0; cp < 0x110000; cp += 48) {
+    let t = '';
+    for (let c = cp; c < cp + 48 && c < 0x110000; c++) if (c < 0xD800 || c >= 0xE000) t += String.fromCodePoint(c);
+    texts.push(t);
+  }
+  for (let i = 0; i < 3000; i++) {   // random marks after random bases
+    let t = '';
+    for (let k = 0; k < 6; k++) t += String.fromCodePoint(r() < 0.5 ? 0x41 + Math.floor(r() * 0x1F00) : 0x300 + Math.floor(r() * 0x70));
+    texts.push(t);
+  }
+  const nfc = require(path.join(PEERS, 'tokenizers')).nfcNormalizer();
+  const alphabet = (s) => Array.from(Buffer.from(s, 'utf8'), (b) => String.fromCodePoint(
+    (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174 ? b : b <= 32 ? 256 + b : b <= 160 ? 256 + 33 + b - 127 : 256 + 67)).join('');
+  const mono = monoPieces(tok, texts);
+  let bad = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const want = texts[i] ? [alphabet(nfc.normalizeString(texts[i]))] : [];
+    if (JSON.stringify(want) !== JSON.stringify(mono[i])) {
+      if (bad < 5) fail(`NFC of ${JSON.stringify(texts[i])}: ${JSON.stringify(mono[i])} vs hf ${JSON.stringify(want)}`);
+      bad++;
+    }
+  }
+  console.log(`nfc: ${texts.length} texts, ${bad} mismatches`);
+}
+
 // The same pre-tokenizer with nothing around it (no normalizer, no added
 // tokens), as HF's preTokenizeString sees text.
 function preTokOnly(src, name) {
@@ -226,6 +274,7 @@ async function main() {
   }
   comparePieces('qwen-regex', preTokOnly(QWEN, 'qwen-pretok.json'), cpLines);
   comparePieces('gpt2-regex', preTokOnly(gpt2Variant(QWEN, false, false), 'gpt2-pretok.json'), cpLines);
+  compareNfc(r);
   await compareDecode('qwen', QWEN, 151665, r);
   await compareDecode('trained', trained, 1000, r);
   await compareDecode('gpt2-aps+added', variant, 151669, r);
