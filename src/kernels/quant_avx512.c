@@ -2,7 +2,10 @@
  * quant_avx512.c -- AVX-512 kernels for the quantized types.
  *
  * Everything in quant_x86_dot.h/quant_x86_gemm.h is built here again with
- * MONO_QX_VNNI, so each u8 x i8 dot product is one vpdpbusd. On top of that,
+ * MONO_QX_VNNI, so each u8 x i8 dot product is one vpdpbusd and each 16-bit
+ * scale dot of the K-quants one vpdpwssd. (512-bit K-quant kernels were
+ * tried: on Zen 4, which splits 512-bit ops in two, they were no faster than
+ * these 256-bit ones, so they are not kept.) On top of that,
  * decode (fewer than 4 tokens) of the legacy 32-weight types gets a
  * matrix-vector kernel that streams two blocks per 512-bit register:
  *
@@ -19,8 +22,6 @@
  * the portable kernels; only float summation order differs.
  */
 #define MONO_QX_VNNI 1
-#include <stdlib.h>
-
 #include "kernels/quant_x86_dot.h"
 #include "kernels/quant_x86_gemm.h"
 
@@ -93,15 +94,14 @@ QX_INLINE __m512i qz_unpack_pair(const qz_layout *L, const uint8_t *pb) {
     return u;
 }
 
-/* Eight halves at byte `field` of eight consecutive blocks, as floats. Reads
- * only bytes of those blocks (masked loads past the first 64). */
-QX_INLINE __m256 qz_gather8(const qz_layout *L, const uint8_t *base, int field, __m512i idx_lo, __m512i idx_hi,
-                            __mmask64 tail) {
+/* Eight halves of eight consecutive blocks (the word indices say which
+ * field), as floats. Reads only bytes of those blocks (masked loads past the
+ * first 64). */
+QX_INLINE __m256 qz_gather8(const qz_layout *L, const uint8_t *base, __m512i idx_lo, __m512i idx_hi, __mmask64 tail) {
     const uint8_t *b2 = base + 4 * L->stride;
     __m512i r0 = _mm512_permutex2var_epi16(_mm512_loadu_si512(base), idx_lo, _mm512_maskz_loadu_epi8(tail, base + 64));
     __m512i r1 = _mm512_permutex2var_epi16(_mm512_loadu_si512(b2), idx_hi, _mm512_maskz_loadu_epi8(tail, b2 + 64));
     __m512i r = _mm512_mask_blend_epi16(0xF0, r0, r1);
-    (void)field;
     return _mm256_cvtph_ps(_mm512_castsi512_si128(r));
 }
 
@@ -116,8 +116,8 @@ QX_INLINE float qz_row(const qz_layout *L, const uint8_t *row, int64_t nb, const
     int64_t g = 0;
     for (; g + 8 <= nb; g += 8) {
         const uint8_t *base = row + g * L->stride;
-        __m256 s8 = _mm256_mul_ps(qz_gather8(L, base, 0, id_lo, id_hi, tail), _mm256_loadu_ps(a->dx + g));
-        if (L->m >= 0) macc = _mm256_fmadd_ps(qz_gather8(L, base, L->m, im_lo, im_hi, tail), _mm256_loadu_ps(a->sx + g), macc);
+        __m256 s8 = _mm256_mul_ps(qz_gather8(L, base, id_lo, id_hi, tail), _mm256_loadu_ps(a->dx + g));
+        if (L->m >= 0) macc = _mm256_fmadd_ps(qz_gather8(L, base, im_lo, im_hi, tail), _mm256_loadu_ps(a->sx + g), macc);
         __m512 s16 = _mm512_castps256_ps512(s8);
         QX_UNROLL
         for (int p = 0; p < 4; p++) {
@@ -176,87 +176,6 @@ QX_INLINE void qz_gemv(const qz_layout *L, mono_vec_dot_fn odd_dot, int64_t n, c
     }
 }
 
-/* ------------------------------------------------------------ K-quants */
-
-/* Q4_K with 64 weights per register: the 32 packed bytes of sub-blocks 2j
- * and 2j+1 become [low nibbles | high nibbles], which is the activation's
- * own order, so one vpdpbusd covers both; the scales multiply in float
- * (lanes 0-7 sub-block 2j, 8-15 sub-block 2j+1) and the min term is a
- * float fmadd of the activation's bsums. */
-static void qz_vec_dot_q4_K(int64_t n, float *out, const void *w, const void *x) {
-    const mono_block_q4_K *a = w;
-    const mono_block_q8_K *b = x;
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n / QX_QK_K; i++) {
-        uint32_t sc[2], mn[2];
-        mono_q4k_scales_u32(a[i].scales, sc, mn);
-        const float dy = b[i].d;
-        __m128i sm = _mm_set_epi32((int)mn[1], (int)mn[0], (int)sc[1], (int)sc[0]); /* 8 scales, 8 mins */
-        __m512 dsc = _mm512_mul_ps(_mm512_set1_ps(dy * qx_h2f(a[i].d)), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sm)));
-        /* mins, each twice (one per 16 of bsums), times -dmin*dy */
-        __m128i mm = _mm_unpackhi_epi8(sm, sm);
-        __m512 mins = _mm512_mul_ps(_mm512_set1_ps(-dy * qx_h2f(a[i].dmin)), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mm)));
-        __m512 bs = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)b[i].bsums)));
-        acc1 = _mm512_fmadd_ps(mins, bs, acc1);
-        QX_UNROLL
-        for (int j = 0; j < 4; j++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)(a[i].qs + 32 * j));
-            __m512i u = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), m4);
-            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(b[i].qs + 64 * j));
-            __m512i idx = _mm512_setr_epi32(2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j + 1,
-                                            2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1);
-            if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, dsc), acc1);
-            else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, dsc), acc0);
-        }
-    }
-    *out = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-}
-
-/* Q6_K: ql's 64 bytes of a 128-weight half are [q0 | q1]; with qh spread
- * the same way they give weights 0-63 (low nibbles) and 64-127 (high) of the
- * half in the activation's order. Scales per 16 weights are 4 lanes each;
- * the -32 offset is -32 * sc * bsums, in float. */
-static void qz_vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x) {
-    const mono_block_q6_K *a = w;
-    const mono_block_q8_K *b = x;
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n / QX_QK_K; i++) {
-        __m512 dsc = _mm512_mul_ps(_mm512_set1_ps(b[i].d * qx_h2f(a[i].d)),
-                                   _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)a[i].scales))));
-        __m512 bs = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)b[i].bsums)));
-        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(dsc, _mm512_set1_ps(-32.0f)), bs, acc1);
-        QX_UNROLL
-        for (int h = 0; h < 2; h++) {
-            __m512i ql = _mm512_loadu_si512(a[i].ql + 64 * h);
-            __m256i qh = _mm256_loadu_si256((const __m256i *)(a[i].qh + 32 * h));
-            __m512i hh = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
-            __m512i v0 = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_slli_epi16(_mm512_and_si512(hh, m3), 4));
-            __m512i v1 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                                         _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hh, 4), m3), 4));
-            __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v0, _mm512_loadu_si512(b[i].qs + 128 * h));
-            __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v1, _mm512_loadu_si512(b[i].qs + 128 * h + 64));
-            /* lanes 4g..4g+3 belong to 16-weight group g: scales 8h+g (p0) and 8h+4+g (p1) */
-            const __m512i g4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-            __m512 s0 = _mm512_permutexvar_ps(_mm512_add_epi32(g4, _mm512_set1_epi32(8 * h)), dsc);
-            __m512 s1 = _mm512_permutexvar_ps(_mm512_add_epi32(g4, _mm512_set1_epi32(8 * h + 4)), dsc);
-            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), s0, acc0);
-            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), s1, acc0);
-        }
-    }
-    *out = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-}
-
-static void qz_gemm_q4_K(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                         int64_t n_tok, float *out, size_t os) {
-    qx_gemm_any(MONO_TYPE_Q4_K, qz_vec_dot_q4_K, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
-}
-static void qz_gemm_q6_K(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                         int64_t n_tok, float *out, size_t os) {
-    qx_gemm_any(MONO_TYPE_Q6_K, qz_vec_dot_q6_K, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
-}
-
 #define QZ_GEMM(T, tname)                                                                                       \
     static void qz_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,    \
                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                             \
@@ -280,10 +199,4 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->gemm[MONO_TYPE_Q5_0] = qz_gemm_q5_0;
     k->gemm[MONO_TYPE_Q4_1] = qz_gemm_q4_1;
     k->gemm[MONO_TYPE_Q5_1] = qz_gemm_q5_1;
-    if (getenv("MONO_QZ_K512")) { /* experiment: 512-bit K-quant kernels */
-        k->vec_dot[MONO_TYPE_Q4_K] = qz_vec_dot_q4_K;
-        k->vec_dot[MONO_TYPE_Q6_K] = qz_vec_dot_q6_K;
-        k->gemm[MONO_TYPE_Q4_K] = qz_gemm_q4_K;
-        k->gemm[MONO_TYPE_Q6_K] = qz_gemm_q6_K;
-    }
 }

@@ -203,21 +203,6 @@ static void qx_vec_dot_q5_1(int64_t n, float *out, const void *w, const void *x)
 
 /* ------------------------------------------------------------- K-quants */
 
-/* 16 i16 scales -> the i16 vector whose low lane repeats scale 2k and high lane 2k+1. */
-static inline __m256i qx_scale_pair(__m256i sc16, int k) {
-    const __m256i lanes = _mm256_set_epi8(3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2,
-                                          1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
-    return _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(sc16, _mm256_set1_epi32(k)), lanes);
-}
-
-/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]) for 8 byte mins. */
-static inline int qx_mins_dot(const uint32_t mn[2], const int16_t *bsums) {
-    __m128i m8 = _mm_set_epi32(0, 0, (int)mn[1], (int)mn[0]);
-    __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)); /* each min twice */
-    __m256i p = _mm256_madd_epi16(m16, _mm256_loadu_si256((const __m256i *)bsums));
-    return qx_hsum_epi32(p);
-}
-
 /* Q4_K/Q5_K: per 32 weights one maddubs (u8 x i8 -> pairs) and one 16-bit
  * dot with the sub-block's scale into the block's int32 sum (llama.cpp's
  * scheme; with VNNI the scale multiply and the accumulate are one vpdpwssd);

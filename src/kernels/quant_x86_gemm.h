@@ -23,9 +23,14 @@
 
 #define QX_GEMM_MAX_COLS 16384 /* longer rows fall back to vec_dot */
 
+/* One unpacked K-quant super-block: w = d * sc[g] * (q - off) - dmin * mn[g]
+ * for weight e in 16-group g = e / 16, q unsigned (0..63) so that maddubs
+ * takes it directly; the offset and the mins act through the activation's
+ * bsums: sum_g (off*sc[g]) * bsums[g] and sum_g mn[g] * bsums[g]. */
 typedef struct qx_ksb {
-    int8_t q[QX_QK_K];
-    int16_t sv[8][16]; /* chunk c (32 weights): scale of 16-group 2c x8, then 2c+1 x8 */
+    uint8_t q[QX_QK_K];
+    int16_t sv[8][16]; /* chunk c (32 weights): sc[2c] x8, then sc[2c+1] x8 */
+    int16_t cw[16];    /* off * sc[g] */
     int16_t mn[16];
     float d, dmin;
 } qx_ksb;
@@ -67,17 +72,44 @@ static void qx_unpack_legacy(int type, const void *row, int64_t nb, int8_t *q, f
     }
 }
 
-static void qx_ksb_scales(qx_ksb *o, const int16_t sc[16]) {
-    for (int c = 0; c < 8; c++)
-        for (int l = 0; l < 16; l++) o->sv[c][l] = sc[2 * c + l / 8];
+/* The scale vectors of a super-block from its 16 group scales (i16). */
+static inline void qx_ksb_scales(qx_ksb *o, __m256i sc16, int off_shift) {
+    __m256i b0 = _mm256_permute2x128_si256(sc16, sc16, 0x00), b1 = _mm256_permute2x128_si256(sc16, sc16, 0x11);
+    QX_UNROLL
+    for (int c = 0; c < 4; c++) {
+        _mm256_storeu_si256((__m256i *)o->sv[c], _mm256_shuffle_epi8(b0, qx_scale_pattern(c)));
+        _mm256_storeu_si256((__m256i *)o->sv[c + 4], _mm256_shuffle_epi8(b1, qx_scale_pattern(c)));
+    }
+    _mm256_storeu_si256((__m256i *)o->cw, off_shift ? _mm256_slli_epi16(sc16, off_shift) : _mm256_setzero_si256());
+}
+
+/* Q3_K's 16 six-bit scales (minus 32) from its 12 packed bytes, 4 at a time. */
+static inline __m256i qx_q3k_scales16(const uint8_t *p) {
+    uint32_t a0, a1, t, v[4];
+    memcpy(&a0, p, 4);
+    memcpy(&a1, p + 4, 4);
+    memcpy(&t, p + 8, 4);
+    v[0] = (a0 & 0x0F0F0F0Fu) | ((t & 0x03030303u) << 4);
+    v[1] = (a1 & 0x0F0F0F0Fu) | (((t >> 2) & 0x03030303u) << 4);
+    v[2] = ((a0 >> 4) & 0x0F0F0F0Fu) | (((t >> 4) & 0x03030303u) << 4);
+    v[3] = ((a1 >> 4) & 0x0F0F0F0Fu) | (((t >> 6) & 0x03030303u) << 4);
+    __m128i b = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)v), _mm_set1_epi8(32));
+    return _mm256_cvtepi8_epi16(b);
+}
+
+/* Q2_K/Q3_K low bits: for half h and shift s the 32 bytes qs[32h..] >> 2s
+ * are weights 128h + 32s + 0..31 in order. */
+static inline __m256i qx_2bit(const uint8_t *qs, int h, int s) {
+    return _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)(qs + 32 * h)), 2 * s),
+                            _mm256_set1_epi8(3));
 }
 
 static void qx_unpack_k(int type, const void *row, int64_t nsb, qx_ksb *out) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < nsb; i++) {
         qx_ksb *o = &out[i];
-        int16_t sc[16];
-        memset(o->mn, 0, sizeof o->mn);
+        __m256i sc16, mn16 = _mm256_setzero_si256();
+        int off_shift = 0; /* offset 32 (Q6_K) or 4 (Q3_K) as a shift */
         o->dmin = 0;
         if (type == MONO_TYPE_Q4_K || type == MONO_TYPE_Q5_K) {
             const uint8_t *scales, *qs, *qhp = NULL;
@@ -88,14 +120,15 @@ static void qx_unpack_k(int type, const void *row, int64_t nsb, qx_ksb *out) {
                 const mono_block_q5_K *b = (const mono_block_q5_K *)row + i;
                 scales = b->scales; qs = b->qs; qhp = b->qh; o->d = qx_h2f(b->d); o->dmin = qx_h2f(b->dmin);
             }
-            uint8_t s8[8], m8[8];
-            mono_q4k_unpack_scales(scales, s8, m8);
-            for (int j = 0; j < 16; j++) { sc[j] = s8[j / 2]; o->mn[j] = m8[j / 2]; }
+            uint32_t su[2], mu[2];
+            mono_q4k_scales_u32(scales, su, mu);
+            __m128i s8 = _mm_set_epi32(0, 0, (int)su[1], (int)su[0]), m8 = _mm_set_epi32(0, 0, (int)mu[1], (int)mu[0]);
+            sc16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s8, s8)); /* each sub-block scale twice */
+            mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
             __m256i qh = qhp ? _mm256_loadu_si256((const __m256i *)qhp) : _mm256_setzero_si256();
             for (int j = 0; j < 4; j++) {
                 __m256i qb = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
                 __m256i lo = _mm256_and_si256(qb, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qb, 4), m4);
-                const __m256i one = _mm256_set1_epi8(1);
                 lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4));
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4));
                 _mm256_storeu_si256((__m256i *)(o->q + 64 * j), lo);
@@ -104,8 +137,8 @@ static void qx_unpack_k(int type, const void *row, int64_t nsb, qx_ksb *out) {
         } else if (type == MONO_TYPE_Q6_K) {
             const mono_block_q6_K *b = (const mono_block_q6_K *)row + i;
             o->d = qx_h2f(b->d);
-            for (int j = 0; j < 16; j++) sc[j] = b->scales[j];
-            const __m256i m3 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+            off_shift = 5;
+            sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
             for (int h = 0; h < 2; h++) {
                 __m256i q0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
                 __m256i q1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
@@ -118,31 +151,32 @@ static void qx_unpack_k(int type, const void *row, int64_t nsb, qx_ksb *out) {
                                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
                 v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4),
                                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
-                for (int k = 0; k < 4; k++)
-                    _mm256_storeu_si256((__m256i *)(o->q + 128 * h + 32 * k), _mm256_sub_epi8(v[k], m32));
+                for (int k = 0; k < 4; k++) _mm256_storeu_si256((__m256i *)(o->q + 128 * h + 32 * k), v[k]);
             }
         } else if (type == MONO_TYPE_Q2_K) {
             const mono_block_q2_K *b = (const mono_block_q2_K *)row + i;
             o->d = qx_h2f(b->d); o->dmin = qx_h2f(b->dmin);
-            for (int j = 0; j < 16; j++) { sc[j] = b->scales[j] & 0xF; o->mn[j] = b->scales[j] >> 4; }
-            for (int e = 0; e < QX_QK_K; e++) {
-                int h = e / 128, s = (e % 128) / 32, k = (e % 32) / 16, l = e % 16;
-                o->q[e] = (int8_t)((b->qs[32 * h + 16 * k + l] >> (2 * s)) & 3);
-            }
-        } else { /* Q3_K */
+            __m256i s16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+            sc16 = _mm256_and_si256(s16, _mm256_set1_epi16(0xF));
+            mn16 = _mm256_srli_epi16(s16, 4);
+            for (int h = 0; h < 2; h++)
+                for (int sft = 0; sft < 4; sft++)
+                    _mm256_storeu_si256((__m256i *)(o->q + 128 * h + 32 * sft), qx_2bit(b->qs, h, sft));
+        } else { /* Q3_K: q = low 2 bits + 4 * high bit, offset 4 */
             const mono_block_q3_K *b = (const mono_block_q3_K *)row + i;
-            int8_t s8[16];
-            mono_q3k_unpack_scales(b->scales, s8);
             o->d = qx_h2f(b->d);
-            for (int j = 0; j < 16; j++) sc[j] = s8[j];
-            for (int e = 0; e < QX_QK_K; e++) {
-                int h = e / 128, s = (e % 128) / 32, k = (e % 32) / 16, l = e % 16;
-                int lo = (b->qs[32 * h + 16 * k + l] >> (2 * s)) & 3;
-                int hb = (b->hmask[16 * k + l] >> (4 * h + s)) & 1;
-                o->q[e] = (int8_t)(lo - (hb ? 0 : 4));
-            }
+            off_shift = 2;
+            sc16 = qx_q3k_scales16(b->scales);
+            __m256i hm = _mm256_loadu_si256((const __m256i *)b->hmask);
+            for (int h = 0; h < 2; h++)
+                for (int sft = 0; sft < 4; sft++) {
+                    __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + sft), one);
+                    __m256i v = _mm256_or_si256(qx_2bit(b->qs, h, sft), _mm256_slli_epi16(hb, 2));
+                    _mm256_storeu_si256((__m256i *)(o->q + 128 * h + 32 * sft), v);
+                }
         }
-        qx_ksb_scales(o, sc);
+        _mm256_storeu_si256((__m256i *)o->mn, mn16);
+        qx_ksb_scales(o, sc16, off_shift);
     }
 }
 
@@ -176,9 +210,10 @@ QX_INLINE void qx_legacy_tokens(int64_t nb, const int8_t *q, const float *dw, co
     for (int t = 0; t < nt; t++) res[t] = qx_hsum_ps(acc[t]) + macc[t];
 }
 
+/* Up to 4 tokens against unpacked K super-blocks: per 32 weights and token
+ * one maddubs and one 16-bit scale dot; offsets and mins through bsums. */
 QX_INLINE void qx_k_tokens(int64_t nsb, const qx_ksb *w, int has_min, const uint8_t *const *y, int nt, float *res) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    float macc[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < nsb; i++) {
         __m256i isum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
         const mono_block_q8_K *yb[4];
@@ -187,26 +222,79 @@ QX_INLINE void qx_k_tokens(int64_t nsb, const qx_ksb *w, int has_min, const uint
         QX_UNROLL
         for (int c = 0; c < 8; c++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].q + 32 * c));
-            __m256i aq = _mm256_sign_epi8(q, q);
             __m256i sv = _mm256_loadu_si256((const __m256i *)w[i].sv[c]);
             QX_UNROLL
             for (int t = 0; t < nt; t++) {
-                __m256i s = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(yb[t]->qs + 32 * c)), q);
-                isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(aq, s), sv));
+                __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)(yb[t]->qs + 32 * c)));
+                isum[t] = qx_dot_i16(isum[t], p, sv);
             }
         }
-        __m256i mn = _mm256_loadu_si256((const __m256i *)w[i].mn);
+        __m256i cw = _mm256_loadu_si256((const __m256i *)w[i].cw), mn = _mm256_loadu_si256((const __m256i *)w[i].mn);
         QX_UNROLL
         for (int t = 0; t < nt; t++) {
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(yb[t]->d * w[i].d), _mm256_cvtepi32_ps(isum[t]), acc[t]);
-            if (has_min) {
-                int ms = qx_hsum_epi32(_mm256_madd_epi16(mn, _mm256_loadu_si256((const __m256i *)yb[t]->bsums)));
-                macc[t] += yb[t]->d * w[i].dmin * (float)ms;
-            }
+            __m256i bs = _mm256_loadu_si256((const __m256i *)yb[t]->bsums);
+            __m256i tot = _mm256_sub_epi32(isum[t], _mm256_madd_epi16(cw, bs));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(yb[t]->d * w[i].d), _mm256_cvtepi32_ps(tot), acc[t]);
+            if (has_min)
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(-yb[t]->d * w[i].dmin),
+                                         _mm256_cvtepi32_ps(_mm256_madd_epi16(mn, bs)), acc[t]);
         }
     }
-    for (int t = 0; t < nt; t++) res[t] = qx_hsum_ps(acc[t]) - macc[t];
+    QX_UNROLL
+    for (int t = 0; t < nt; t++) res[t] = qx_hsum_ps(acc[t]);
 }
+
+/* Q2_K/Q3_K decode: each 32 weights are a shift and a mask away from bytes
+ * (plus Q3_K's high bit), so the unpacking happens in registers: maddubs,
+ * then a 16-bit dot with the two group scales; offset and mins via bsums. */
+QX_INLINE void qx_q2k_q3k(int64_t n, float *out, const void *w, const void *x, int three) {
+    const size_t bb = three ? sizeof(mono_block_q3_K) : sizeof(mono_block_q2_K);
+    const mono_block_q8_K *yb = x;
+    const __m256i one = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QX_QK_K; i++) {
+        const uint8_t *blk = (const uint8_t *)w + i * bb;
+        __m256i sc16, mn16 = _mm256_setzero_si256(), hm = _mm256_setzero_si256();
+        const uint8_t *qs;
+        float d, dmin = 0;
+        if (three) {
+            const mono_block_q3_K *b = (const mono_block_q3_K *)blk;
+            sc16 = qx_q3k_scales16(b->scales);
+            hm = _mm256_loadu_si256((const __m256i *)b->hmask);
+            qs = b->qs;
+            d = qx_h2f(b->d);
+        } else {
+            const mono_block_q2_K *b = (const mono_block_q2_K *)blk;
+            __m256i s16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+            sc16 = _mm256_and_si256(s16, _mm256_set1_epi16(0xF));
+            mn16 = _mm256_srli_epi16(s16, 4);
+            qs = b->qs;
+            d = qx_h2f(b->d);
+            dmin = qx_h2f(b->dmin);
+        }
+        __m256i bh[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00), _mm256_permute2x128_si256(sc16, sc16, 0x11)};
+        __m256i isum0 = _mm256_setzero_si256(), isum1 = _mm256_setzero_si256();
+        QX_UNROLL
+        for (int c = 0; c < 8; c++) {
+            int h = c / 4, sft = c % 4;
+            __m256i q = qx_2bit(qs, h, sft);
+            if (three) q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, c), one), 2));
+            __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)(yb[i].qs + 32 * c)));
+            __m256i sv = _mm256_shuffle_epi8(bh[h], qx_scale_pattern(sft));
+            if (c & 1) isum1 = qx_dot_i16(isum1, p, sv);
+            else isum0 = qx_dot_i16(isum0, p, sv);
+        }
+        __m256i bs = _mm256_loadu_si256((const __m256i *)yb[i].bsums);
+        __m256i tot = _mm256_add_epi32(isum0, isum1);
+        if (three) tot = _mm256_sub_epi32(tot, _mm256_madd_epi16(_mm256_slli_epi16(sc16, 2), bs)); /* offset 4 */
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(yb[i].d * d), _mm256_cvtepi32_ps(tot), acc);
+        if (!three)
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(-yb[i].d * dmin), _mm256_cvtepi32_ps(_mm256_madd_epi16(mn16, bs)), acc);
+    }
+    *out = qx_hsum_ps(acc);
+}
+static void qx_vec_dot_q2_K(int64_t n, float *out, const void *w, const void *x) { qx_q2k_q3k(n, out, w, x, 0); }
+static void qx_vec_dot_q3_K(int64_t n, float *out, const void *w, const void *x) { qx_q2k_q3k(n, out, w, x, 1); }
 
 /* The gemm body shared by every type (see mono_gemm_fn in kernels.h). */
 static void qx_gemm_any(int type, mono_vec_dot_fn dot, int64_t n, const void *w, size_t w_row_bytes, int64_t r0,
@@ -262,17 +350,10 @@ QX_GEMM(Q8_0, q8_0)
 QX_GEMM(Q4_K, q4_K)
 QX_GEMM(Q5_K, q5_K)
 QX_GEMM(Q6_K, q6_K)
-#undef QX_GEMM
 
-/* Q2_K/Q3_K keep the portable vec_dot for decode but get the blocked gemm. */
-static void qx_gemm_q2_K(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                         int64_t n_tok, float *out, size_t os) {
-    qx_gemm_any(MONO_TYPE_Q2_K, mono_vec_dot_q2_K_q8_K, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
-}
-static void qx_gemm_q3_K(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                         int64_t n_tok, float *out, size_t os) {
-    qx_gemm_any(MONO_TYPE_Q3_K, mono_vec_dot_q3_K_q8_K, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
-}
+QX_GEMM(Q2_K, q2_K)
+QX_GEMM(Q3_K, q3_K)
+#undef QX_GEMM
 
 static void qx_register(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q4_0] = qx_vec_dot_q4_0;
@@ -283,6 +364,8 @@ static void qx_register(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q4_K] = qx_vec_dot_q4_K;
     k->vec_dot[MONO_TYPE_Q5_K] = qx_vec_dot_q5_K;
     k->vec_dot[MONO_TYPE_Q6_K] = qx_vec_dot_q6_K;
+    k->vec_dot[MONO_TYPE_Q2_K] = qx_vec_dot_q2_K;
+    k->vec_dot[MONO_TYPE_Q3_K] = qx_vec_dot_q3_K;
     k->gemm[MONO_TYPE_Q4_0] = qx_gemm_q4_0;
     k->gemm[MONO_TYPE_Q4_1] = qx_gemm_q4_1;
     k->gemm[MONO_TYPE_Q5_0] = qx_gemm_q5_0;
