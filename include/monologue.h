@@ -100,12 +100,16 @@ typedef struct mono_tokenizer mono_tokenizer;
  * the bos/eos/pad tokens. Unsupported pieces (a non-BPE model, an unknown
  * pre-tokenizer regex) fail with MONO_ERR_UNSUPPORTED; malformed files (wrong
  * types, merges naming unknown tokens, duplicate ids) with MONO_ERR_FORMAT;
- * the message names the problem. */
+ * the message names the problem. Added tokens get the ids Hugging Face
+ * gives them when it reads the file (an added token whose text is already
+ * in the vocabulary keeps that token's id). */
 mono_status mono_tokenizer_load(const char *path, mono_tokenizer **out, mono_error *err);
 /* The same from the bytes of a tokenizer.json (e.g. fetched by a browser). */
 mono_status mono_tokenizer_load_json_bytes(const void *data, size_t len, mono_tokenizer **out, mono_error *err);
 /* The same from a GGUF file's tokenizer.ggml.* metadata (model "gpt2";
- * pre "qwen2" selects the Qwen2 split and NFC, anything else GPT-2's split). */
+ * pre "qwen2" selects the Qwen2 split and NFC, "gpt2"/"default"/none GPT-2's
+ * split; token_type 3 "control" tokens are special added tokens, 4
+ * "user-defined" ones plain added tokens, 5 "unused" never produced). */
 mono_status mono_tokenizer_load_gguf(const char *path, mono_tokenizer **out, mono_error *err);
 void mono_tokenizer_free(mono_tokenizer *tok);
 
@@ -163,7 +167,7 @@ mono_status mono_tokenizer_decode_ex(const mono_tokenizer *tok, const int32_t *i
  * until its next call. At the end, mono_detok_flush emits what is held
  * back as U+FFFD; everything emitted, concatenated, equals
  * mono_tokenizer_decode of all the ids. */
-typedef struct mono_detok mono_detok;
+typedef struct mono_detok mono_detok;   /* one per output stream / thread */
 mono_status mono_detok_init(const mono_tokenizer *tok, mono_detok **out, mono_error *err);
 mono_status mono_detok_push(mono_detok *d, int32_t id, const char **text, size_t *len, mono_error *err);
 mono_status mono_detok_flush(mono_detok *d, const char **text, size_t *len, mono_error *err);
