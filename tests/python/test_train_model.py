@@ -238,3 +238,24 @@ def test_corpus_cleaning_and_split():
     flags = [is_valid_doc("sotu", "doc%d" % i) for i in range(5000)]
     assert 0.01 < sum(flags) / 5000 < 0.03          # ~2% validation
     assert flags == [is_valid_doc("sotu", "doc%d" % i) for i in range(5000)]  # deterministic
+
+
+def test_corpus_refusals(tmp_path):
+    import subprocess
+    from train.corpus import CorpusError, encode_file, source_sotu
+    with pytest.raises(CorpusError, match="no \\*.txt under"):
+        list(source_sotu(str(tmp_path)))
+    r = subprocess.run([sys.executable, "-m", "train.corpus", "build", "--out", str(tmp_path / "c"),
+                        "--sources", "sotu,nope"], cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=ROOT))
+    assert r.returncode == 1 and "unknown source 'nope'" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(CorpusError, match="zero tokens"):
+        encode_file(lambda s: [], str(tmp_path / "empty.txt"), str(tmp_path / "e.bin"))
+    (tmp_path / "big.txt").write_text("x")
+    with pytest.raises(CorpusError, match="uint16"):
+        encode_file(lambda s: [70000], str(tmp_path / "big.txt"), str(tmp_path / "b.bin"))
+    r = subprocess.run([sys.executable, "-m", "train.corpus", "encode", "--corpus", str(tmp_path / "none"),
+                        "--tokenizer", str(tmp_path / "none.json"), "--out", str(tmp_path / "t")], cwd=ROOT,
+                       capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert r.returncode == 1 and "corpus: error:" in r.stderr and "Traceback" not in r.stderr
