@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/engine.h"
 #include "model/model.h"
+#include "runtime/chat.h"
 #include "monologue.h"
 
 /* Set by SIGINT; the text callback turns it into a cancel. (The one piece
@@ -153,6 +154,12 @@ static int prompt_ids(const run_opts *o, const mono_model *model, int32_t **ids,
     char *text = NULL;
     size_t len = strlen(o->prompt);
     const char *src = o->prompt;
+    size_t valid = mono_utf8_valid_prefix(o->prompt, len);
+    if (valid != len) {     /* the chat path says the same; plain prompts too (tokenize is for raw bytes) */
+        fprintf(stderr, "monologue run: the prompt is not valid UTF-8 (bad byte 0x%02x at offset %zu)\n",
+                (unsigned char)o->prompt[valid], valid);
+        return 0;
+    }
     if (o->chat) {
         mono_chat_message msgs[2];
         size_t k = 0;
