@@ -104,7 +104,6 @@ static size_t prev_start(const uint8_t *s, size_t n, size_t pos) {
     return pos - 1;
 }
 
-
 /* Appends a match to level `lvl`'s list. */
 static mono_status add_match(mono_encoder *e, int lvl, size_t start, size_t stop, int32_t id, mono_error *err) {
     if (e->n_matches[lvl] == e->cap_matches[lvl]) {
@@ -125,6 +124,7 @@ static mono_status find_added(mono_encoder *e, int lvl, const uint8_t *s, size_t
     e->n_matches[lvl] = 0;
     size_t start_offset = 0;
     int only = t->added_only_first[lvl];
+    if (only == -2) return MONO_OK;   /* no added tokens at this level */
     for (size_t i = 0; i < n;) {
         if (only >= 0) {   /* all these tokens start with one byte ('<'): memchr to it */
             const uint8_t *q = memchr(s + i, only, n - i);

@@ -74,7 +74,7 @@ struct mono_tokenizer {
     mono_added_token *added;
     size_t n_added, added_cap;
     uint8_t added_first[2][256];  /* [normalized]: some added token starts with this byte */
-    int added_only_first[2];      /* that byte when it is the only one, else -1 */
+    int added_only_first[2];      /* that byte when it is the only one, -2 for no tokens, else -1 */
     int has_normalized_added;   /* some added token has normalized = 1 */
     mono_tok_pipeline pipe;
     int32_t bos_id, eos_id, pad_id;     /* -1 when unknown */

@@ -318,7 +318,7 @@ mono_status mono_tok_finish(mono_tokenizer *t, mono_error *err) {
         int count = 0, last = -1;
         for (int b = 0; b < 256; b++)
             if (t->added_first[lvl][b]) count++, last = b;
-        t->added_only_first[lvl] = count == 1 ? last : -1;
+        t->added_only_first[lvl] = count == 1 ? last : count == 0 ? -2 : -1;
     }
     return MONO_OK;
 }
