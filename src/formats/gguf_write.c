@@ -4,12 +4,14 @@
  * and aligned tensor data into a sink (a FILE or a growing buffer), so a
  * large model is never copied in memory to be written to disk.
  */
+#define _POSIX_C_SOURCE 200809L   /* stat() */
 #include "formats/gguf_write.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 
@@ -285,7 +287,15 @@ static void write_all(const mono_gguf_writer *w, sink *s) {
     }
 }
 
+/* A failed write removes what it left behind -- but only a regular file:
+ * never a device (/dev/full), a FIFO or anything else that is not ours. */
+static int removable(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) != 0 || S_ISREG(sb.st_mode);
+}
+
 mono_status mono_gguf_writer_write_file(const mono_gguf_writer *w, const char *path, mono_error *err) {
+    int regular = removable(path);
     FILE *f = fopen(path, "wb");
     if (!f) return mono_error_set(err, MONO_ERR_IO, "%s: %s", path, strerror(errno));
     sink s = {0};
@@ -293,8 +303,9 @@ mono_status mono_gguf_writer_write_file(const mono_gguf_writer *w, const char *p
     write_all(w, &s);
     if (fclose(f) != 0) s.failed = 1;
     if (s.failed) {
-        remove(path);
-        return mono_error_set(err, MONO_ERR_IO, "%s: write failed", path);
+        int e = errno;
+        if (regular) remove(path);
+        return mono_error_set(err, MONO_ERR_IO, "%s: write failed: %s", path, strerror(e));
     }
     return MONO_OK;
 }
