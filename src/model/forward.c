@@ -180,6 +180,7 @@ static void add_rows(float *x, const float *y, size_t count) {
 typedef struct attn_task {
     mono_forward *f;
     int il, n, pos;
+    mono_vec_dot_fn dot;         /* q . cached key rows (F32 or F16), or NULL */
 } attn_task;
 
 /* One (token, head) pair per unit of work: softmax(q K^T * scale) V over the
@@ -197,7 +198,7 @@ static void attention_task(void *arg, int ith, int nth) {
         int t = (int)(u / H), h = (int)(u % H);
         int n_pos = a->pos + t + 1;
         const float *q = f->q + ((size_t)t * H + h) * hd;
-        mono_kv_cache_scores(&f->kv, a->il, h / group, hd, q, n_pos, scale, p);
+        mono_kv_cache_scores(&f->kv, a->il, h / group, hd, q, n_pos, scale, a->dot, p);
         float max = p[0];
         for (int j = 1; j < n_pos; j++)
             if (p[j] > max) max = p[j];
@@ -244,7 +245,7 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
     rope_apply(f, f->q, n, hp->n_head);
     rope_apply(f, f->k, n, hp->n_head_kv);
     mono_kv_cache_store(&f->kv, il, pos, n, f->k, f->v);
-    attn_task at = {f, il, n, pos};
+    attn_task at = {f, il, n, pos, m->kernels.vec_dot[f->kv.type == MONO_KV_F16 ? MONO_TYPE_F16 : MONO_TYPE_F32]};
     run(f->pool, attention_task, &at);                               /* att [n, Q] */
     matmul(f, &L->wo, f->att, n, f->xn);                             /* xn  [n, D] */
     add_rows(f->x, f->xn, (size_t)n * D);

@@ -60,9 +60,16 @@ void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float 
 }
 
 void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
-                          float *out) {
+                          mono_vec_dot_fn dot, float *out) {
     size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
-    if (kv->type == MONO_KV_F32) {
+    if (dot) {
+        size_t esize = elem_size(kv->type);
+        const uint8_t *kp = (const uint8_t *)kv->k + base * esize;
+        for (int j = 0; j < n_pos; j++, kp += stride * esize) {
+            dot(hd, &out[j], kp, q);
+            out[j] *= scale;
+        }
+    } else if (kv->type == MONO_KV_F32) {
         const float *kp = (const float *)kv->k + base;
         for (int j = 0; j < n_pos; j++, kp += stride) {
             float s0 = 0, s1 = 0;
@@ -84,20 +91,48 @@ void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const 
     }
 }
 
+/* IEEE half -> float without branches, so the loop vectorizes: the 15 bits
+ * of exponent and mantissa move into float position and a multiply by 2^112
+ * rebiases the exponent (exact, subnormals included); inf/NaN are patched
+ * by a select. Same values as mono_f16_to_f32 (checked in test_model_api). */
+static void widen_f16(const uint16_t *src, float *dst, int n) {
+    for (int i = 0; i < n; i++) {
+        uint32_t h = src[i], em = h & 0x7FFFu, bits = em << 13, sign = (h & 0x8000u) << 16;
+        float f;
+        memcpy(&f, &bits, 4);
+        f *= 0x1p112f;
+        memcpy(&bits, &f, 4);
+        bits = em >= 0x7C00u ? (0x7F800000u | ((em & 0x3FFu) << 13)) : bits;
+        bits |= sign;
+        memcpy(&dst[i], &bits, 4);
+    }
+}
+
+void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n) { widen_f16(src, dst, n); }
+
+/* out[0..n) += w * v[0..n), in blocks of 8 the compiler turns into SIMD. */
+static void axpy(float *out, float w, const float *v, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) out[i + k] += w * v[i + k];
+    for (; i < n; i++) out[i] += w * v[i];
+}
+
 void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out) {
     size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
     memset(out, 0, (size_t)hd * sizeof(float));
     if (kv->type == MONO_KV_F32) {
         const float *vp = (const float *)kv->v + base;
-        for (int j = 0; j < n_pos; j++, vp += stride) {
-            float w = p[j];
-            for (int i = 0; i < hd; i++) out[i] += w * vp[i];
-        }
-    } else {
-        const uint16_t *vp = (const uint16_t *)kv->v + base;
-        for (int j = 0; j < n_pos; j++, vp += stride) {
-            float w = p[j];
-            for (int i = 0; i < hd; i++) out[i] += w * mono_f16_to_f32(vp[i]);
-        }
+        for (int j = 0; j < n_pos; j++, vp += stride) axpy(out, p[j], vp, hd);
+        return;
     }
+    /* f16: widen a piece of the row at a time, then axpy */
+    float tmp[256];
+    const uint16_t *vp = (const uint16_t *)kv->v + base;
+    for (int j = 0; j < n_pos; j++, vp += stride)
+        for (int i = 0; i < hd; i += 256) {
+            int c = hd - i < 256 ? hd - i : 256;
+            widen_f16(vp + i, tmp, c);
+            axpy(out + i, p[j], tmp, c);
+        }
 }

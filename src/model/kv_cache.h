@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/kernels.h"
 #include "monologue.h"
 
 typedef struct mono_kv_cache {
@@ -29,11 +30,16 @@ void mono_kv_cache_free(mono_kv_cache *kv);
 void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float *k, const float *v);
 
 /* Scores of one query head against keys [0, n_pos) of kv head g:
- * out[j] = scale * dot(q, K[il][j][g*hd .. (g+1)*hd)). */
+ * out[j] = scale * dot(q, K[il][j][g*hd .. (g+1)*hd)). dot is the kernel
+ * table's vec_dot for the cache's element type (F32 or F16 rows against
+ * float32 q), or NULL for the plain C loop. */
 void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
-                          float *out);
+                          mono_vec_dot_fn dot, float *out);
 
 /* out[0..hd) = sum_j p[j] * V[il][j][g*hd ..) over j in [0, n_pos). */
 void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out);
+
+/* The half -> float widening the f16 cache uses (exposed for its test). */
+void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n);
 
 #endif

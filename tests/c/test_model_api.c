@@ -10,6 +10,8 @@
 
 #include "formats/gguf_write.h"
 #include "formats/model_file.h"
+#include "kernels/types.h"
+#include "model/kv_cache.h"
 #include "test_model_util.h"
 
 /* ---- a GGUF image of a golden model ----------------------------------- */
@@ -248,7 +250,26 @@ static void test_info(mt_ctx *t, const mono_model *m) {
     MT_CHECK(t, !strcmp(info.weight_type, "f32"));
 }
 
+/* The f16 KV cache's branchless widening equals the reference conversion
+ * for all 65536 halves (NaNs: still NaN, same sign). */
+static void test_widen_f16(mt_ctx *t) {
+    static uint16_t h[65536];
+    static float got[65536];
+    for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    mono_kv_cache_widen_f16(h, got, 65536);
+    int bad = 0;
+    for (int i = 0; i < 65536; i++) {
+        float want = mono_f16_to_f32((uint16_t)i);
+        uint32_t a, b;
+        memcpy(&a, &got[i], 4);
+        memcpy(&b, &want, 4);
+        if (a != b && !(isnan(got[i]) && isnan(want) && (a >> 31) == (b >> 31))) bad++;
+    }
+    MT_CHECK_EQ_INT(t, bad, 0);
+}
+
 void suite_model_api(mt_ctx *t) {
+    test_widen_f16(t);
     golden g;
     if (!golden_open(t, &g, "tiny-f32")) return;
     mono_model *m = NULL;
