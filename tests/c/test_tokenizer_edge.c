@@ -309,6 +309,40 @@ static void check_options(mt_ctx *t) {
     mono_tokenizer_free(tok);
 }
 
+/* Encodes every golden line with tok; returns how many give other ids than
+ * Hugging Face's (-1 when the file is missing). */
+static int golden_mismatches(const mono_tokenizer *tok, const char *rel, int *lines) {
+    char path[512];
+    mt_shared_path(path, sizeof path, rel);
+    char *data;
+    size_t size;
+    *lines = 0;
+    if (mono_file_read_text(path, &data, &size, NULL) != MONO_OK) return -1;
+    int bad = 0;
+    for (char *line = data, *end; line < data + size; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(data + size - line));
+        if (!end) end = data + size;
+        mono_json_doc *doc;
+        if (end == line || mono_json_parse(line, (size_t)(end - line), &doc, NULL) != MONO_OK) continue;
+        const mono_json *text = mono_json_get_typed(mono_json_root(doc), "text", MONO_JSON_STRING);
+        const mono_json *ids = mono_json_get_typed(mono_json_root(doc), "ids", MONO_JSON_ARRAY);
+        int32_t *got = NULL;
+        size_t n = 0;
+        int same = text && ids && mono_tokenizer_encode(tok, text->u.str, text->len, 0, &got, &n, NULL) == MONO_OK &&
+                   n == ids->len;
+        for (size_t i = 0; same && i < n; i++) {
+            int64_t v;
+            same = mono_json_as_int64(&ids->u.items[i], &v) && v == got[i];
+        }
+        bad += !same;
+        (*lines)++;
+        mono_free(got);
+        mono_json_doc_free(doc);
+    }
+    free(data);
+    return bad;
+}
+
 /* The Qwen tokenizer written as GGUF metadata (as llama.cpp's converter
  * does) must give the same ids as the tokenizer.json it came from. */
 static void check_gguf(mt_ctx *t, const mono_tokenizer *json) {
@@ -374,6 +408,11 @@ static void check_gguf(mt_ctx *t, const mono_tokenizer *json) {
         MT_CHECK_EQ_INT(t, mono_tokenizer_n_vocab(g), n);
         MT_CHECK_EQ_INT(t, mono_tokenizer_eos_id(g), 151645);
         MT_CHECK(t, mono_tokenizer_token_is_special(g, 151645) && mono_tokenizer_token_is_added(g, 151657));
+        const char *golden[] = {"golden/tokenizer/qwen2.5-public.jsonl", "golden/tokenizer/llamacpp-qwen2-vectors.jsonl"};
+        for (int gi = 0; gi < 2; gi++) {
+            int lines, bad = golden_mismatches(g, golden[gi], &lines);
+            MT_CHECK_MSG(t, bad == 0 && lines > 40, "GGUF tokenizer on %s: %d of %d lines differ", golden[gi], bad, lines);
+        }
         const char *texts[] = {"Hello, world! I'M here", "<|im_start|>user\nCaf\xc3\xa9 e\xcc\x81 \xe4\xb8\xad\xe6\x96\x87<|im_end|>",
                                "<tool_call>{\"a\": 1}</tool_call>   \n\n  x", "\xf0\x9f\xa6\x99 12345 \xc5\xbft \xff"};
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
