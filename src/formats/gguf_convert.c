@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "formats/gguf.h"
 #include "formats/gguf_write.h"
+#include "monologue.h"
 
 enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
 
@@ -226,6 +227,13 @@ static mono_status add_tokenizer(convert_state *cs, const mono_model_file *mf, c
     mono_json_doc *doc = NULL;
     mono_status st = mono_file_read_text(path, &text, &len, err);
     if (st) return st;
+    /* Only a vocabulary Monologue itself can load goes into the file: the
+     * tokenizer loader checks what the copy below does not (merges naming
+     * unknown tokens, unsupported pre-tokenizers, normalizers, dropout...). */
+    mono_tokenizer *check = NULL;
+    st = mono_tokenizer_load_json_bytes(text, len, &check, err);
+    mono_tokenizer_free(check);
+    if (st) { free(text); return mono_error_prefix(err, "%s", path); }
     st = mono_json_parse(text, len, &doc, err);
     free(text);
     if (st) return mono_error_prefix(err, "%s", path);
