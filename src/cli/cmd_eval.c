@@ -185,6 +185,12 @@ int cmd_eval(int argc, char **argv) {
         goto done;
     }
     int V = mono_context_n_vocab(ctx);
+    for (size_t k = 0; k < (size_t)n * V; k++)
+        if (!isfinite(lg[k])) {      /* NaN / inf weights: say so, never a "perplexity nan" */
+            fprintf(stderr, "monologue eval: the logits are not finite (%g at position %zu, token %zu): "
+                    "the model's weights or hyper-parameters are broken\n", lg[k], k / V, k % V);
+            goto done;
+        }
     double nll = 0;
     for (int t = 0; t + 1 < n; t++) {
         const float *row = lg + (size_t)t * V;
