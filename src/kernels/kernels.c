@@ -90,6 +90,7 @@ void mono_kernels_init(mono_kernels *k) {
     if (k->cpu.simd128) {
         k->isa = "wasm_simd128";
         mono_kernels_register_float_wasm(k);
+        if (mono_kernels_register_quant_wasm) mono_kernels_register_quant_wasm(k);
     }
 #endif
 }

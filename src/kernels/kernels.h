@@ -73,6 +73,8 @@ void mono_kernels_register_quant_neon(mono_kernels *k);
 #endif
 #if defined(__wasm_simd128__)
 void mono_kernels_register_float_wasm(mono_kernels *k);
+/* weak: wasm builds that list sources by hand may leave quant_wasm.c out */
+__attribute__((weak)) void mono_kernels_register_quant_wasm(mono_kernels *k);
 #endif
 
 #endif

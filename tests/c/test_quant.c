@@ -213,6 +213,23 @@ static void test_hostile_blocks(mt_ctx *t, const char *isa, const mono_kernels *
     k->vec_dot[MONO_TYPE_Q8_0](128, &a, w, x);
     p->vec_dot[MONO_TYPE_Q8_0](128, &c, w, x);
     MT_CHECK_MSG(t, a == c, "%s q8_0 with -128 weights: %g vs portable %g", isa, a, c);
+    /* scales that are half subnormals, the largest normal and negative */
+    static const uint16_t halves[] = {0x0001, 0x03FF, 0x0400, 0x7BFF, 0x8400, 0xFBFF, 0x3C00};
+    for (size_t h = 0; h < sizeof halves / sizeof halves[0]; h++) {
+        for (int b = 0; b < 4; b++) {
+            w[b].d = halves[h];
+            x[b].d = halves[(h + (size_t)b) % (sizeof halves / sizeof halves[0])];
+            for (int j = 0; j < 32; j++) { w[b].qs[j] = (int8_t)(j * 7 - 100); x[b].qs[j] = (int8_t)(50 - j * 3); }
+        }
+        k->vec_dot[MONO_TYPE_Q8_0](128, &a, w, x);
+        p->vec_dot[MONO_TYPE_Q8_0](128, &c, w, x);
+        float wf[128], xf[128];
+        double mag = 0;
+        mono_dequantize_row_q8_0(w, wf, 128);
+        mono_dequantize_row_q8_0(x, xf, 128);
+        for (int j = 0; j < 128; j++) mag += fabs((double)wf[j] * xf[j]);
+        MT_CHECK_MSG(t, close_enough(a, c, mag), "%s q8_0 with scale 0x%04x: %g vs portable %g", isa, halves[h], a, c);
+    }
     /* all-ones bytes (largest scales, every high bit set) in each K type */
     static uint8_t blk[2 * 292];
     memset(blk, 0xFF, sizeof blk);
@@ -267,6 +284,11 @@ void suite_quant(mt_ctx *t) {
     } else {
         mt_skip(t, "no AVX2 on this CPU: x86 quant kernels not tested");
     }
+#elif defined(__wasm_simd128__)
+    k = p;
+    mono_kernels_register_quant_wasm(&k);
+    check_isa(t, "wasm_simd128", &k, &p);
+    test_hostile_blocks(t, "wasm_simd128", &k, &p);
 #else
     (void)k;
     mt_skip(t, "no SIMD quant kernels for this architecture yet");
