@@ -111,6 +111,9 @@ mono_status mono_tokenizer_load_json_bytes(const void *data, size_t len, mono_to
  * split; token_type 3 "control" tokens are special added tokens, 4
  * "user-defined" ones plain added tokens, 5 "unused" never produced). */
 mono_status mono_tokenizer_load_gguf(const char *path, mono_tokenizer **out, mono_error *err);
+/* The same from the bytes of a GGUF file held in memory (only its metadata
+ * is read; the bytes may be freed after the call). */
+mono_status mono_tokenizer_load_gguf_bytes(const void *data, size_t len, mono_tokenizer **out, mono_error *err);
 void mono_tokenizer_free(mono_tokenizer *tok);
 
 /* Flags for encoding. */

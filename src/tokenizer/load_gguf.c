@@ -136,3 +136,15 @@ mono_status mono_tokenizer_load_gguf(const char *path, mono_tokenizer **out, mon
     if (st != MONO_OK) mono_error_prefix(err, "%s", path);
     return st;
 }
+
+mono_status mono_tokenizer_load_gguf_bytes(const void *data, size_t len, mono_tokenizer **out, mono_error *err) {
+    if (!out) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_tokenizer_load_gguf_bytes: out is NULL");
+    *out = NULL;
+    if (!data) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_tokenizer_load_gguf_bytes: data is NULL");
+    mono_gguf *g;
+    mono_status st = mono_gguf_open_memory(data, len, &g, err);
+    if (st != MONO_OK) return st;
+    st = mono_tokenizer_from_gguf(g, out, err);   /* copies every string it keeps */
+    mono_gguf_close(g);
+    return st;
+}

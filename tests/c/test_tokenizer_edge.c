@@ -428,6 +428,18 @@ static void check_gguf(mt_ctx *t, const mono_tokenizer *json) {
         }
     }
     mono_tokenizer_free(g);
+    /* from memory, then with the buffer gone */
+    g = NULL;
+    uint8_t *copy = malloc(nbytes ? nbytes : 1);
+    if (copy && bytes) memcpy(copy, bytes, nbytes);
+    MT_CHECK(t, copy && mono_tokenizer_load_gguf_bytes(copy, nbytes, &g, NULL) == MONO_OK);
+    free(copy);
+    if (g) {
+        int lines, bad = golden_mismatches(g, "golden/tokenizer/qwen2.5-public.jsonl", &lines);
+        MT_CHECK_MSG(t, bad == 0 && lines > 40, "GGUF from memory: %d of %d lines differ", bad, lines);
+    }
+    mono_tokenizer_free(g);
+    MT_CHECK(t, mono_tokenizer_load_gguf_bytes("GGUF\3\0\0\0", 8, &g, NULL) == MONO_ERR_FORMAT && !g);
     remove(gpath);
     mono_free(bytes);
     for (size_t i = 0; merges && i < n_merges; i++) free(merges[i]);
