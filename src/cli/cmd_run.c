@@ -12,6 +12,7 @@
  * context is full, or on Ctrl-C.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +35,12 @@ static void on_sigint(int sig) {
 }
 
 typedef struct run_opts {
-    const char *model, *prompt, *tokens, *system;
+    const char *model, *prompt, *tokens, *system, *prompt_file;
+    char *prompt_buf;            /* the contents of -f FILE (malloc'd) */
     long long n_predict, n_threads, n_ctx, top_k, seed;
     double temp, top_p, min_p, repeat_penalty;
     int has_temp, has_top_k, has_top_p, has_min_p, has_repeat_penalty, has_seed;
-    int chat, print_ids, kv_type, verbose;
+    int chat, print_ids, kv_type, verbose, ignore_eos;
 } run_opts;
 
 static void usage(FILE *f) {
@@ -47,6 +49,7 @@ static void usage(FILE *f) {
             "\n"
             "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL ")\n"
             "  -p, --prompt TEXT      the prompt\n"
+            "  -f, --file FILE        the prompt is the contents of FILE ('-': standard input)\n"
             "  --tokens IDS           the prompt as token ids (comma separated)\n"
             "  -n, --n-predict N      tokens to generate at most (default 256; -1: until a stop token;\n"
             "                         0: only evaluate the prompt)\n"
@@ -62,7 +65,46 @@ static void usage(FILE *f) {
             "  --chat                 wrap the prompt in the model's chat template (ChatML)\n"
             "  --system TEXT          system prompt for --chat (default: Qwen's)\n"
             "  --print-ids            print the generated ids (space separated) instead of text\n"
+            "  --ignore-eos           do not stop at end-of-generation tokens (e.g. for timing)\n"
             "  -q, --quiet            no load/speed report on stderr\n");
+}
+
+/* Reads -f FILE (or standard input for '-') into o->prompt. */
+static int read_prompt_file(run_opts *o) {
+    FILE *f = strcmp(o->prompt_file, "-") ? fopen(o->prompt_file, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "monologue run: cannot open %s: %s\n", o->prompt_file, strerror(errno));
+        return 0;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 == cap) {
+            char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - 1 - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int failed = ferror(f);
+    if (f != stdin) fclose(f);
+    if (!buf || failed) {
+        free(buf);
+        fprintf(stderr, "monologue run: reading %s failed (or it is over 1 GiB)\n", o->prompt_file);
+        return 0;
+    }
+    buf[len] = '\0';
+    if (strlen(buf) != len) {
+        free(buf);
+        fprintf(stderr, "monologue run: %s contains a NUL byte; a prompt is text\n", o->prompt_file);
+        return 0;
+    }
+    o->prompt_buf = buf;
+    o->prompt = buf;
+    return 1;
 }
 
 #define NEED(v) do { if (!((v) = cli_flag_value("run", argc, argv, &i))) return 0; } while (0)
@@ -77,6 +119,8 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) NEED(o->model);
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) NEED(o->prompt);
         else if (!strcmp(a, "--tokens")) NEED(o->tokens);
+        else if (!strcmp(a, "-f") || !strcmp(a, "--file")) NEED(o->prompt_file);
+        else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = 1;
         else if (!strcmp(a, "--system")) NEED(o->system);
         else if (!strcmp(a, "--chat")) o->chat = 1;
         else if (!strcmp(a, "--print-ids")) o->print_ids = 1;
@@ -125,8 +169,8 @@ static int parse_args(int argc, char **argv, run_opts *o) {
             return 0;
         }
     }
-    if (!o->prompt == !o->tokens) {
-        fprintf(stderr, "monologue run: give exactly one of -p PROMPT and --tokens IDS\n");
+    if ((o->prompt != NULL) + (o->tokens != NULL) + (o->prompt_file != NULL) != 1) {
+        fprintf(stderr, "monologue run: give exactly one of -p PROMPT, -f FILE and --tokens IDS\n");
         return 0;
     }
     if (o->system && !o->chat) {
@@ -137,6 +181,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         fprintf(stderr, "monologue run: --chat formats a text prompt: use -p, not --tokens\n");
         return 0;
     }
+    if (o->prompt_file && !read_prompt_file(o)) return 0;
     return 1;
 }
 
@@ -223,7 +268,10 @@ int cmd_run(int argc, char **argv) {
     size_t n_out = 0;
     int n_ids = 0;
     mono_model *m = cli_load_model("run", o.model, o.verbose);
-    if (!m) return 1;
+    if (!m) {
+        free(o.prompt_buf);
+        return 1;
+    }
     const mono_tokenizer *tok = mono_model_tokenizer(m);
     if (!prompt_ids(&o, m, &ids, &n_ids)) { rc = 2; goto done; }
 
@@ -256,6 +304,11 @@ int cmd_run(int argc, char **argv) {
     }
     mono_gen_params gp = mono_gen_params_default();
     gp.max_tokens = (int)o.n_predict;
+    static const int32_t no_stop[1] = {-1};
+    if (o.ignore_eos) {
+        gp.stop_tokens = no_stop; /* a list of none (NULL would mean the model's) */
+        gp.n_stop_tokens = 0;
+    }
     mono_gen_stats gs;
     memset(&gs, 0, sizeof gs);
     signal(SIGINT, on_sigint);
@@ -277,6 +330,7 @@ int cmd_run(int argc, char **argv) {
                 gs.n_prompt, gs.prefill_tok_s, gs.n_generated, gs.decode_tok_s, mono_stop_reason_name(gs.stop_reason));
     rc = s == MONO_ERR_CANCELLED ? 130 : 0;
 done:
+    free(o.prompt_buf);
     mono_free(out);
     free(ids);
     mono_sampler_free(smp);

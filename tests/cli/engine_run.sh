@@ -49,6 +49,12 @@ ids=$(printf '%s' "Fellow citizens of the Senate" | $BIN tokenize -t "$M" | tr -
 gen=$($BIN run -m "$M" --tokens "$ids" -n 24 --temp 0 --print-ids -q 2>/dev/null)
 dec=$(echo "[$(echo "$gen" | tr ' ' ',')]" | $BIN tokenize -t "$M" --decode)
 [ "$dec" = "$t1" ] && ok "text = decode(ids from --print-ids)" || bad "text '$t1' != decoded ids '$dec' ($gen)"
+printf '%s' "Fellow citizens of the Senate" > "$TMP/prompt.txt"
+f1=$($BIN run -m "$M" -f "$TMP/prompt.txt" -n 24 --temp 0 -q 2>/dev/null)
+f2=$(printf '%s' "Fellow citizens of the Senate" | $BIN run -m "$M" -f - -n 24 --temp 0 -q 2>/dev/null)
+[ "$f1" = "$t1" ] && [ "$f2" = "$t1" ] && ok "-f FILE and -f - (stdin) give the same text as -p" || bad "-f: '$f1' / '$f2' vs '$t1'"
+n_ie=$($BIN run -m "$M" --tokens "$ids" -n 40 --temp 0 --ignore-eos --print-ids -q 2>/dev/null | wc -w)
+[ "$n_ie" = 40 ] && ok "--ignore-eos generates exactly -n tokens" || bad "--ignore-eos gave $n_ie tokens"
 s1=$($BIN run -m "$M" -p "The state" -n 16 --temp 0.9 --top-k 40 --top-p 0.95 --seed 7 -q 2>/dev/null)
 s2=$($BIN run -m "$M" -p "The state" -n 16 --temp 0.9 --top-k 40 --top-p 0.95 --seed 7 -q 2>/dev/null)
 [ "$s1" = "$s2" ] && ok "sampling with --seed is reproducible" || bad "seeded sampling differs: '$s1' vs '$s2'"
@@ -75,6 +81,8 @@ expect_fail "context" run -m "$dir" --tokens 1,2,3,4,5,6 -c 4 -n 2
 expect_fail "out of range" run -m "$dir" --tokens 1,5000 -n 2
 expect_fail "exactly one of" run -m "$dir" --tokens 1 -p hi
 expect_fail "exactly one of" run -m "$dir"
+expect_fail "exactly one of" run -m "$M" -p hi -f "$TMP/prompt.txt"
+expect_fail "cannot open" run -m "$M" -f "$TMP/no-such-file"
 expect_fail "no usable tokenizer" run -m "$dir" -p "hello"
 expect_fail "needs --chat" run -m "$M" -p hi --system x
 expect_fail "bad value for --temp" run -m "$M" -p hi --temp -1
