@@ -136,6 +136,8 @@ static mono_status parse_decoder(const mono_json *d, mono_error *err) {
 
 static mono_status check_model_options(const mono_json *m, mono_tok_pipeline *p, mono_error *err) {
     const char *ty = type_of(m);
+    if (!ty && mono_json_get(m, "type"))      /* absent means BPE; present must name it */
+        return mono_error_set(err, MONO_ERR_FORMAT, "model \"type\" is not a string");
     if (ty && strcmp(ty, "BPE")) {
         /* Hugging Face's other models are valid files we cannot run; anything else is not a tokenizer.json */
         int known = !strcmp(ty, "WordPiece") || !strcmp(ty, "WordLevel") || !strcmp(ty, "Unigram");
