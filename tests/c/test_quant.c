@@ -284,6 +284,11 @@ void suite_quant(mt_ctx *t) {
     } else {
         mt_skip(t, "no AVX2 on this CPU: x86 quant kernels not tested");
     }
+#elif defined(__aarch64__)
+    k = p;
+    mono_kernels_register_quant_neon(&k);
+    check_isa(t, "neon", &k, &p);
+    test_hostile_blocks(t, "neon", &k, &p);
 #elif defined(__wasm_simd128__)
     k = p;
     mono_kernels_register_quant_wasm(&k);
