@@ -1,8 +1,9 @@
 /*
  * fuzz_tokenizer.c -- libFuzzer target for the tokenizer. The first byte
  * picks what the rest is:
- *   0-63    a tokenizer.json: loading must fail with a message or give a
+ *   0-31    a tokenizer.json: loading must fail with a message or give a
  *           tokenizer that encodes and decodes a fixed text within bounds;
+ *   32-63   the same for a GGUF file's tokenizer.ggml.* metadata;
  *   64-255  text for two fixed small tokenizers (built once): A (Qwen2
  *           split, no normalizer, added tokens) must give decode_bytes(
  *           encode(x)) == x exactly; B (GPT-2 regex, NFC, prefix space,
@@ -157,7 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         mono_tokenizer *tok = NULL;
         mono_error err;
         err.message[0] = 0;
-        if (mono_tokenizer_load_json_bytes(rest, n, &tok, &err) != MONO_OK) {
+        mono_status st = data[0] < 32 ? mono_tokenizer_load_json_bytes(rest, n, &tok, &err)
+                                      : mono_tokenizer_load_gguf_bytes(rest, n, &tok, &err);
+        if (st != MONO_OK) {
             if (tok || !err.message[0]) abort();
             return 0;
         }
