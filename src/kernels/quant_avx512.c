@@ -105,31 +105,18 @@ QX_INLINE __m256 qz_gather8(const qz_layout *L, const uint8_t *base, __m512i idx
     return _mm256_cvtph_ps(_mm512_castsi512_si128(r));
 }
 
-/* dot(W row, prepared activation) for one row of nb blocks. */
-QX_INLINE float qz_row(const qz_layout *L, const uint8_t *row, int64_t nb, const qz_act *a, __m512i id_lo,
-                       __m512i id_hi, __m512i im_lo, __m512i im_hi, __mmask64 tail) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    __m256 macc = _mm256_setzero_ps();
-    /* lane -> block-in-group permutes for pair p: nibble layout [2p x4, 2p+1 x4, 2p x4, 2p+1 x4] */
-    const __m512i lane_blk = L->nibbles ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
-                                        : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    int64_t g = 0;
-    for (; g + 8 <= nb; g += 8) {
-        const uint8_t *base = row + g * L->stride;
-        __m256 s8 = _mm256_mul_ps(qz_gather8(L, base, id_lo, id_hi, tail), _mm256_loadu_ps(a->dx + g));
-        if (L->m >= 0) macc = _mm256_fmadd_ps(qz_gather8(L, base, im_lo, im_hi, tail), _mm256_loadu_ps(a->sx + g), macc);
-        __m512 s16 = _mm512_castps256_ps512(s8);
-        QX_UNROLL
-        for (int p = 0; p < 4; p++) {
-            int64_t pair = g / 2 + p;
-            __m512i u = qz_unpack_pair(L, base + 2 * p * L->stride);
-            __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->c + 16 * pair), u, _mm512_loadu_si512(a->y + 64 * pair));
-            __m512 sv = _mm512_permutexvar_ps(_mm512_add_epi32(lane_blk, _mm512_set1_epi32(2 * p)), s16);
-            acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sv, acc[p]);
-        }
-    }
+/* lane -> block-in-group permute base: nibble layout [2p x4, 2p+1 x4, 2p x4,
+ * 2p+1 x4], Q8_0 layout [2p x8, 2p+1 x8] (add 2p for pair p) */
+static inline __m512i qz_lane_blk(const qz_layout *L) {
+    return L->nibbles ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
+                      : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+}
+
+/* The pairs after the last whole group of 8 blocks, with scalar scales. */
+QX_INLINE float qz_row_tail(const qz_layout *L, const uint8_t *row, int64_t g, int64_t nb, const qz_act *a) {
+    __m512 acc = _mm512_setzero_ps();
     float tail_sum = 0;
-    for (; g + 2 <= nb; g += 2) { /* leftover pairs: scalar scales */
+    for (; g + 2 <= nb; g += 2) {
         const uint8_t *pb = row + g * L->stride;
         uint16_t h0, h1;
         memcpy(&h0, pb, 2);
@@ -137,15 +124,56 @@ QX_INLINE float qz_row(const qz_layout *L, const uint8_t *row, int64_t nb, const
         __m512 s2 = _mm512_castps128_ps512(_mm_setr_ps(qx_h2f(h0) * a->dx[g], qx_h2f(h1) * a->dx[g + 1], 0, 0));
         __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->c + 8 * g), qz_unpack_pair(L, pb),
                                         _mm512_loadu_si512(a->y + 32 * g));
-        acc[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_permutexvar_ps(lane_blk, s2), acc[0]);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_permutexvar_ps(qz_lane_blk(L), s2), acc);
         if (L->m >= 0) {
             memcpy(&h0, pb + L->m, 2);
             memcpy(&h1, pb + L->stride + L->m, 2);
             tail_sum += qx_h2f(h0) * a->sx[g] + qx_h2f(h1) * a->sx[g + 1];
         }
     }
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-    return sum + qx_hsum_ps(macc) + tail_sum;
+    return _mm512_reduce_add_ps(acc) + tail_sum;
+}
+
+/* dot(W row, prepared activation) for R (1 or 2) rows of nb blocks: two rows
+ * share every activation and correction load (the loop's load ports, not
+ * its arithmetic, are what limits one row on Zen 4). */
+QX_INLINE void qz_rows(const qz_layout *L, const uint8_t *const *row, const int R, int64_t nb, const qz_act *a,
+                       __m512i id_lo, __m512i id_hi, __m512i im_lo, __m512i im_hi, __mmask64 tail, float *res) {
+    __m512 acc[2][4];
+    __m256 macc[2];
+    QX_UNROLL
+    for (int r = 0; r < R; r++) {
+        macc[r] = _mm256_setzero_ps();
+        for (int p = 0; p < 4; p++) acc[r][p] = _mm512_setzero_ps();
+    }
+    const __m512i lane_blk = qz_lane_blk(L);
+    int64_t g = 0;
+    for (; g + 8 <= nb; g += 8) {
+        __m512 s16[2];
+        QX_UNROLL
+        for (int r = 0; r < R; r++) {
+            const uint8_t *base = row[r] + g * L->stride;
+            s16[r] = _mm512_castps256_ps512(_mm256_mul_ps(qz_gather8(L, base, id_lo, id_hi, tail), _mm256_loadu_ps(a->dx + g)));
+            if (L->m >= 0)
+                macc[r] = _mm256_fmadd_ps(qz_gather8(L, base, im_lo, im_hi, tail), _mm256_loadu_ps(a->sx + g), macc[r]);
+        }
+        QX_UNROLL
+        for (int p = 0; p < 4; p++) {
+            int64_t pair = g / 2 + p;
+            __m512i c = _mm512_loadu_si512(a->c + 16 * pair), y = _mm512_loadu_si512(a->y + 64 * pair);
+            __m512i idx = _mm512_add_epi32(lane_blk, _mm512_set1_epi32(2 * p));
+            QX_UNROLL
+            for (int r = 0; r < R; r++) {
+                __m512i i = _mm512_dpbusd_epi32(c, qz_unpack_pair(L, row[r] + (g + 2 * p) * L->stride), y);
+                acc[r][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_permutexvar_ps(idx, s16[r]), acc[r][p]);
+            }
+        }
+    }
+    QX_UNROLL
+    for (int r = 0; r < R; r++) {
+        __m512 t = _mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3]));
+        res[r] = _mm512_reduce_add_ps(t) + qx_hsum_ps(macc[r]) + qz_row_tail(L, row[r], g, nb, a);
+    }
 }
 
 /* y[r] for rows [r0, r1) and n_tok < 4 tokens, one token at a time. */
@@ -171,8 +199,18 @@ QX_INLINE void qz_gemv(const qz_layout *L, mono_vec_dot_fn odd_dot, int64_t n, c
     __m512i vim_lo = _mm512_loadu_si512(im_lo), vim_hi = _mm512_loadu_si512(im_hi);
     for (int64_t t = 0; t < n_tok; t++) {
         qz_prepare(L, (const uint8_t *)x + t * xrb, nb, &act);
-        for (int64_t r = r0; r < r1; r++)
-            out[t * os + r] = qz_row(L, (const uint8_t *)w + r * wrb, nb, &act, vid_lo, vid_hi, vim_lo, vim_hi, tail);
+        int64_t r = r0;
+        for (; r + 2 <= r1; r += 2) {
+            const uint8_t *rows[2] = {(const uint8_t *)w + r * wrb, (const uint8_t *)w + (r + 1) * wrb};
+            float res[2];
+            qz_rows(L, rows, 2, nb, &act, vid_lo, vid_hi, vim_lo, vim_hi, tail, res);
+            out[t * os + r] = res[0];
+            out[t * os + r + 1] = res[1];
+        }
+        if (r < r1) {
+            const uint8_t *rows[1] = {(const uint8_t *)w + r * wrb};
+            qz_rows(L, rows, 1, nb, &act, vid_lo, vid_hi, vim_lo, vim_hi, tail, &out[t * os + r]);
+        }
     }
 }
 
