@@ -11,6 +11,19 @@
 #include "cli/cli.h"
 #include "monologue.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MONO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(MONO_ASAN)
+/* The ASan build: a malloc too large to satisfy (a KV cache for -c 16777216)
+ * returns NULL, as it does without ASan, so the command reports "out of
+ * memory" instead of the sanitizer aborting. Every allocation is checked. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+#endif
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);

@@ -190,6 +190,10 @@ for flag in -n --temp --top-k --top-p --min-p --repeat-penalty --seed -t -c --kv
   done
   c "run_flag_missing:$flag" 2 $N run -m $G -p hi -q $flag
 done
+if [ -f models/default/model.gguf ]; then   # a KV cache too big to allocate: "out of memory", under ASan too
+  c run_ctx_unallocatable 1 $N run -m models/default -p hi -n 2 -q -c 16777216
+  c chat_ctx_unallocatable 1 "$T" chat -m models/default -n 2 -q -c 16777216
+fi
 c run_top_p_big 2 $N run -m $G -p hi --top-p 1.5
 c run_min_p_big 2 $N run -m $G -p hi --min-p 2
 c run_ctx_zero 2 $N run -m $G -p hi -c 0
