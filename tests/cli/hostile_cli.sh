@@ -41,6 +41,7 @@ c() {
     elif [ $rc != 0 ] && ! [ -s "$TMP/err" ]; then why="no message on stderr"
     elif grep -q -e "AddressSanitizer" -e "LeakSanitizer" -e "runtime error" "$TMP/err"; then why="sanitizer report"
     fi
+    [ -n "${HOSTILE_VERBOSE:-}" ] && printf '%-40s %s %s\n' "$name" "$rc" "$(grep -v '^model: ' "$TMP/err" | head -1 | cut -c1-160)"
     if [ -n "$why" ]; then
       echo "FAIL $name [$bin]: $why"; head -c 1500 "$TMP/err" | sed 's/^/    /'; fail=1
     fi
@@ -174,6 +175,14 @@ c run_badutf8_prompt 12 $N run -m $G -p $'hello \xff\xfe' -n 2 -q
 c run_overlong_prompt 12 $N run -m $G -p $'\xc0\xaf' -n 2 -q
 c run_surrogate_prompt 12 $N run -m $G -p $'\xed\xa0\x80' -n 2 -q
 c run_badutf8_system 12 $N run -m $G -p hi --chat --system $'\xff' -n 2 -q
+c run_file_badutf8 12 $N run -m $G -f $H/text/invalid_utf8.txt -n 2 -q
+c run_file_stdin_badutf8 12 $H/text/invalid_utf8.txt run -m $G -f - -n 2 -q
+c run_file_dir 12 $N run -m $G -f $H/text -n 2 -q
+c run_file_devnull 12 $N run -m $G -f /dev/null -n 2 -q
+c run_file_missing 12 $N run -m $G -f $H/nope.txt -n 2 -q
+c run_file_nul 12 $N run -m $G -f $H/text/nul.txt -n 2 -q
+c run_file_long 1 $N run -m $G -f $H/long_prompt.txt -n 2 -q
+c run_file_and_prompt 2 $N run -m $G -f $H/text/good.txt -p hi -n 2 -q
 c run_system_nochat 2 $N run -m $G -p hi --system x
 c run_long_prompt 1 $N run -m $G -p "$(cat $H/long_prompt.txt)" -n 2 -c 64 -q
 c run_long_prompt_model_ctx 1 $N run -m $G -p "$(cat $H/long_prompt.txt)" -n 2 -q

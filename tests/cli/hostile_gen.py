@@ -138,6 +138,19 @@ gmodel("g_shape_tensor.gguf", tensors=[(n, ([ne[0], ne[1] - 1] if n == "blk.0.at
 gmodel("g_3d_tensor.gguf", tensors=[(n, ([ne[0], 1, ne[1]] if n == "blk.0.attn_k.weight" else ne), ty, raw)
                                     for n, ne, ty, raw in GOOD_TENSORS])
 gmodel("g_nan_weights.gguf", tensors=model_tensors(nan=True))
+def retype(name, ty, ne=None, raw=None):
+    return [(n, ne if (ne and n == name) else e, ty if n == name else t, raw if (raw is not None and n == name) else r)
+            for n, e, t, r in GOOD_TENSORS]
+gmodel("g_q8_badrow.gguf", tensors=retype("blk.0.attn_q.weight", 8, [20, 16], bytes(34 * 16)))   # Q8_0 needs rows of 32
+gmodel("g_norm_q8.gguf", tensors=retype("blk.0.attn_norm.weight", 8, [32], bytes(68)))           # a quantized norm
+gmodel("g_norm_2d.gguf", tensors=retype("output_norm.weight", 0, [8, 2]))
+gmodel("g_heads_f32.gguf", **{A + "head_count": f32(2.0)})
+gmodel("g_heads_bool.gguf", **{A + "head_count": (BOOL, b"\x01")})
+gmodel("g_heads_arr.gguf", **{A + "head_count": arr_i32([2, 2])})
+gmodel("g_heads_u64.gguf", **{A + "head_count": (U64, struct.pack("<Q", 2**40))})
+gmodel("g_heads_neg.gguf", **{A + "head_count": (I32, struct.pack("<i", -2))})
+gmodel("g_ctx_neg.gguf", **{"qwen2__context_length": (I32, struct.pack("<i", -64))})
+gmodel("g_eps_huge.gguf", **{A + "layer_norm_rms_epsilon": f32(float("inf"))})
 # tokenizer metadata
 T = "tokenizer__ggml__"
 gmodel("gt_model_llama.gguf", **{T + "model": st("llama")})
