@@ -236,33 +236,27 @@ static int argmax(const float *x, int n) {
 
 static float clean(float x) { return isnan(x) ? -INFINITY : x; }
 
+/* Restores the min-heap property of heap[0..k) below position j. */
+static inline void sift_down(float *heap, int k, int j) {
+    for (;;) {
+        int l = 2 * j + 1, r = l + 1, m = j;
+        if (l < k && heap[l] < heap[m]) m = l;
+        if (r < k && heap[r] < heap[m]) m = r;
+        if (m == j) return;
+        float tmp = heap[j]; heap[j] = heap[m]; heap[m] = tmp;
+        j = m;
+    }
+}
+
 /* The k-th largest of x[0..n) (NaN as -inf), by a k-element min-heap. */
 static float kth_largest(float *heap, const float *x, int n, int k) {
     for (int i = 0; i < k; i++) heap[i] = clean(x[i]);
-    for (int i = k / 2 - 1; i >= 0; i--) { /* heapify */
-        int j = i;
-        for (;;) {
-            int l = 2 * j + 1, r = l + 1, m = j;
-            if (l < k && heap[l] < heap[m]) m = l;
-            if (r < k && heap[r] < heap[m]) m = r;
-            if (m == j) break;
-            float tmp = heap[j]; heap[j] = heap[m]; heap[m] = tmp;
-            j = m;
-        }
-    }
+    for (int i = k / 2 - 1; i >= 0; i--) sift_down(heap, k, i); /* heapify */
     for (int i = k; i < n; i++) {
         float v = x[i];
         if (!(v > heap[0])) continue; /* NaN fails too */
         heap[0] = v;
-        int j = 0;
-        for (;;) {
-            int l = 2 * j + 1, r = l + 1, m = j;
-            if (l < k && heap[l] < heap[m]) m = l;
-            if (r < k && heap[r] < heap[m]) m = r;
-            if (m == j) break;
-            float tmp = heap[j]; heap[j] = heap[m]; heap[m] = tmp;
-            j = m;
-        }
+        sift_down(heap, k, 0);
     }
     return heap[0];
 }
