@@ -50,18 +50,6 @@ void mono_strbuf_free(mono_strbuf *b) {
     b->len = b->cap = 0;
 }
 
-size_t mono_utf8_valid_prefix(const char *s, size_t n) {
-    const uint8_t *u = (const uint8_t *)s;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = mono_utf8_decode(u + i, n - i, &cp);
-        if (!k) break;
-        i += k;
-    }
-    return i;
-}
-
 int mono_chat_role_known(const char *role) {
     return role && (!strcmp(role, "system") || !strcmp(role, "user") || !strcmp(role, "assistant") ||
                     !strcmp(role, "tool"));

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "monologue.h"
+#include "tokenizer/utf8.h"
 
 typedef struct mono_strbuf {
     char *data;   /* NUL-terminated when non-NULL */
@@ -19,9 +20,8 @@ int mono_strbuf_append(mono_strbuf *b, const char *s, size_t n);
 int mono_strbuf_puts(mono_strbuf *b, const char *s);
 void mono_strbuf_free(mono_strbuf *b);
 
-/* Length of the longest valid UTF-8 prefix of s[0..n) (n when all valid),
- * strict as in tokenizer/utf8.h. */
-size_t mono_utf8_valid_prefix(const char *s, size_t n);
+/* mono_utf8_valid_prefix (the strict UTF-8 check of messages and stop
+ * strings) comes from tokenizer/utf8.h. */
 
 /* 1 for the roles the templates know: system, user, assistant, tool. */
 int mono_chat_role_known(const char *role);

@@ -234,16 +234,6 @@ mono_status mono_trainer_feed_file(mono_trainer *tr, const char *path, mono_erro
 
 /* ---- options and special tokens ---------------------------------------- */
 
-static int utf8_valid(const uint8_t *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t k = mono_utf8_decode(s + i, n - i, &cp);
-        if (!k) return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* The byte string whose byte-level spelling is the special token's text, or
  * 0 if some character is outside the byte-level alphabet. A learned token
  * with those bytes would share the special's vocabulary key in
@@ -297,7 +287,7 @@ mono_status mono_trainer_init(mono_trainer **out, const mono_train_options *opts
         size_t n = s ? strlen(s) : 0;
         if (!s || n == 0)
             st = mono_error_set(err, MONO_ERR_INVALID_ARG, "training: special token %u is empty", i);
-        else if (!utf8_valid((const uint8_t *)s, n))
+        else if (mono_utf8_valid_prefix(s, n) != n)
             st = mono_error_set(err, MONO_ERR_INVALID_ARG, "training: special token %u is not valid UTF-8", i);
         for (uint32_t j = 0; st == MONO_OK && j < i; j++)
             if (!strcmp(tr->special[j], s))

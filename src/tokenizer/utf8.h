@@ -99,4 +99,17 @@ static inline size_t mono_utf8_seq_len(uint8_t b0) {
     return 0;
 }
 
+/* Length of the longest valid prefix of s[0..n) (n when all of it is valid). */
+static inline size_t mono_utf8_valid_prefix(const char *s, size_t n) {
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = mono_utf8_decode(u + i, n - i, &cp);
+        if (!k) break;
+        i += k;
+    }
+    return i;
+}
+
 #endif
