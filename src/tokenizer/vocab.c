@@ -83,13 +83,17 @@ static mono_status text_append(mono_tokenizer *t, const char *s, size_t len, uin
     return MONO_OK;
 }
 
+/* printf arguments for at most max bytes of a string that need not end in
+ * NUL (token texts and merges straight from a mapped GGUF file) */
+#define SHOWN(len, max) (int)((len) < (max) ? (len) : (max))
+
 mono_status mono_tok_set_token(mono_tokenizer *t, int32_t id, const char *s, size_t len, mono_error *err) {
     if (id < 0 || id >= t->n_vocab)
         return mono_error_set(err, MONO_ERR_FORMAT, "token id %ld is out of range (vocabulary size %ld)", (long)id,
                               (long)t->n_vocab);
     if (t->attr[id] & MONO_TOK_MODEL)
-        return mono_error_set(err, MONO_ERR_FORMAT, "duplicate token id %ld ('%.40s' and '%.40s')", (long)id,
-                              t->text + t->text_off[id], s);
+        return mono_error_set(err, MONO_ERR_FORMAT, "duplicate token id %ld ('%.40s' and '%.*s')", (long)id,
+                              t->text + t->text_off[id], SHOWN(len, 40), s);
     if (len > UINT32_MAX) return mono_error_set(err, MONO_ERR_FORMAT, "token %ld is too long", (long)id);
     mono_status st = text_append(t, s, len, &t->text_off[id], err);
     if (st != MONO_OK) return st;
@@ -172,8 +176,8 @@ static mono_status merges_grow(mono_tokenizer *t, mono_error *err) {
 mono_status mono_tok_add_merge(mono_tokenizer *t, const char *a, size_t a_len, const char *b, size_t b_len,
                                uint32_t rank, mono_error *err) {
     int32_t ia = mono_tok_lookup(t, a, a_len), ib = mono_tok_lookup(t, b, b_len);
-    if (ia < 0) return mono_error_set(err, MONO_ERR_FORMAT, "merge %u: '%.60s' is not in the vocabulary", rank, a);
-    if (ib < 0) return mono_error_set(err, MONO_ERR_FORMAT, "merge %u: '%.60s' is not in the vocabulary", rank, b);
+    if (ia < 0) return mono_error_set(err, MONO_ERR_FORMAT, "merge %u: '%.*s' is not in the vocabulary", rank, SHOWN(a_len, 60), a);
+    if (ib < 0) return mono_error_set(err, MONO_ERR_FORMAT, "merge %u: '%.*s' is not in the vocabulary", rank, SHOWN(b_len, 60), b);
     char small[256];
     char *buf = small;
     size_t n = a_len + b_len;
@@ -183,8 +187,8 @@ mono_status mono_tok_add_merge(mono_tokenizer *t, const char *a, size_t a_len, c
     int32_t im = mono_tok_lookup(t, buf, n);
     if (buf != small) free(buf);
     if (im < 0)
-        return mono_error_set(err, MONO_ERR_FORMAT, "merge %u: '%.60s%.60s' (the merged token) is not in the vocabulary",
-                              rank, a, b);
+        return mono_error_set(err, MONO_ERR_FORMAT, "merge %u: '%.*s%.*s' (the merged token) is not in the vocabulary",
+                              rank, SHOWN(a_len, 60), a, SHOWN(b_len, 60), b);
     mono_status st = merges_grow(t, err);
     if (st != MONO_OK) return st;
     uint64_t key = ((uint64_t)(uint32_t)ia << 32) | (uint32_t)ib;
@@ -197,15 +201,15 @@ mono_status mono_tok_add_merge(mono_tokenizer *t, const char *a, size_t a_len, c
 mono_status mono_tok_add_added(mono_tokenizer *t, int32_t id, const char *s, size_t len, int special, int normalized,
                                int lstrip, int rstrip, int single_word, mono_error *err) {
     if (id < 0 || id >= t->n_vocab)
-        return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.60s' has id %ld, out of range (vocabulary size %ld)",
-                              s, (long)id, (long)t->n_vocab);
+        return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.*s' has id %ld, out of range (vocabulary size %ld)",
+                              SHOWN(len, 60), s, (long)id, (long)t->n_vocab);
     if (len == 0) return mono_error_set(err, MONO_ERR_FORMAT, "added token %ld has empty content", (long)id);
     if (len > UINT32_MAX) return mono_error_set(err, MONO_ERR_FORMAT, "added token %ld is too long", (long)id);
     for (size_t i = 0; i < t->n_added; i++) {
         mono_added_token *a = &t->added[i];
         if (a->len == len && !memcmp(t->text + a->off, s, len)) {
             if (a->id != id)
-                return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.60s' appears with ids %ld and %ld", s,
+                return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.*s' appears with ids %ld and %ld", SHOWN(len, 60), s,
                                       (long)a->id, (long)id);
             /* the same content again: its later flags win, as in Hugging Face */
             a->special = (uint8_t)!!special;
@@ -220,7 +224,7 @@ mono_status mono_tok_add_added(mono_tokenizer *t, int32_t id, const char *s, siz
     if (t->attr[id] & MONO_TOK_ADDED)
         return mono_error_set(err, MONO_ERR_FORMAT, "two added tokens have id %ld", (long)id);
     if ((t->attr[id] & MONO_TOK_MODEL) && (t->text_len[id] != len || memcmp(t->text + t->text_off[id], s, len)))
-        return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.60s' reuses id %ld of vocabulary token '%.60s'", s,
+        return mono_error_set(err, MONO_ERR_FORMAT, "added token '%.*s' reuses id %ld of vocabulary token '%.60s'", SHOWN(len, 60), s,
                               (long)id, t->text + t->text_off[id]);
     if (t->n_added == t->added_cap) {
         size_t cap = t->added_cap ? t->added_cap * 2 : 16;

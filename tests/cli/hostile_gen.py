@@ -173,6 +173,21 @@ gmodel("gt_eos_range.gguf", **{T + "eos_token_id": u32(999999)})
 gmodel("gt_bos_str.gguf", **{T + "bos_token_id": st("<s>")})
 gmodel("gt_token_badutf8.gguf", **{T + "tokens": (ARR, struct.pack("<IQ", STR, V) +
                                                   b"".join(s(x) for x in TOKENS[:-1]) + s(b"\xff\xfe\xc3"))})
+# vocabulary only, the file ending exactly at a page boundary with an unknown
+# merge as its last bytes: an error message must not read past the string
+def page_end():
+    kvs = {k: v for k, v in model_kvs().items() if k.startswith("tokenizer.") and k != "tokenizer.ggml.merges"}
+    kvs["general.architecture"] = st("qwen2")
+    merges = MERGES + ["zz qq"]
+    for filler in range(0, 9000):
+        kvs["general.name"] = st("x" * filler)
+        kvs2 = dict(kvs); kvs2["tokenizer.ggml.merges"] = arr_str(merges)
+        b = gguf(kvs2, [])
+        body = struct.pack("<IIQQ", 0x46554747, 3, 0, len(kvs2)) + b"".join(
+            s(k) + struct.pack("<I", t) + v for k, (t, v) in kvs2.items())
+        if len(body) % 4096 == 0:
+            return body
+put("gt_vocab_only_pageend.gguf", page_end())
 gmodel("gt_notok.gguf", drop=[k for k in model_kvs() if k.startswith("tokenizer.")])   # positive: needs --tokens
 put("g_cut.gguf", open(os.path.join(OUT, "good.gguf"), "rb").read()[:5000])
 put("g_cut_data.gguf", open(os.path.join(OUT, "good.gguf"), "rb").read()[:-100])
