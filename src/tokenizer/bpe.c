@@ -11,8 +11,9 @@
  *
  * Most pieces repeat (" the", " of", "\n"), so results for pieces of up to
  * MONO_CACHE_KEY bytes and MONO_CACHE_IDS ids are cached by their bytes, one
- * cache line per piece; the cache is cleared when full rather than evicted
- * piecemeal.
+ * cache line per piece. The cache starts small (a one-shot encode of a short
+ * text must not pay for 4 MiB), doubles while it fills, and once at its
+ * largest is cleared when full rather than evicted piecemeal.
  */
 #include <stdlib.h>
 #include <string.h>
