@@ -227,13 +227,14 @@ static mono_status add_tokenizer(convert_state *cs, const mono_model_file *mf, c
     mono_json_doc *doc = NULL;
     mono_status st = mono_file_read_text(path, &text, &len, err);
     if (st) return st;
-    /* Only a vocabulary Monologue itself can load goes into the file: the
-     * tokenizer loader checks what the copy below does not (merges naming
-     * unknown tokens, unsupported pre-tokenizers, normalizers, dropout...). */
+    /* A broken vocabulary never goes into the file: the tokenizer loader
+     * checks what the copy below does not (merges naming unknown tokens,
+     * duplicate ids, wrong types). What it merely cannot run (another
+     * pre-tokenizer or normalizer) llama.cpp may, so that converts. */
     mono_tokenizer *check = NULL;
     st = mono_tokenizer_load_json_bytes(text, len, &check, err);
     mono_tokenizer_free(check);
-    if (st) { free(text); return mono_error_prefix(err, "%s", path); }
+    if (st && st != MONO_ERR_UNSUPPORTED) { free(text); return mono_error_prefix(err, "%s", path); }
     st = mono_json_parse(text, len, &doc, err);
     free(text);
     if (st) return mono_error_prefix(err, "%s", path);
