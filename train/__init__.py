@@ -1,0 +1,1 @@
+"""train -- Monologue's PyTorch training pipeline (see train/README.md)."""
