@@ -16,6 +16,7 @@
 #include "formats/quantize.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,7 @@ typedef struct convert_job {
     size_t in_row, out_row;
     uint8_t *out;
     float *scratch;           /* n_threads x n_cols */
+    long long bad_row[64];    /* per thread: first row with a NaN/inf value, or -1 */
 } convert_job;
 
 static void convert_task(void *arg, int ith, int nth) {
@@ -183,8 +185,14 @@ static void convert_task(void *arg, int ith, int nth) {
     mono_split_range(j->n_rows, ith, nth, &lo, &hi);
     const mono_type_traits *src = mono_type_get(j->t->type), *dst = mono_type_get(j->out_type);
     float *f = j->scratch + (size_t)ith * (size_t)j->n_cols;
+    j->bad_row[ith] = -1;
     for (long long r = lo; r < hi; r++) {
         src->to_float((const uint8_t *)j->t->data + (size_t)r * j->in_row, f, j->n_cols);
+        /* NaN/inf weights have no quantized form (the reference quantizers
+         * would convert NaN to an integer): refuse the tensor instead */
+        if (dst->quantized)
+            for (int64_t c = 0; c < j->n_cols; c++)
+                if (!isfinite(f[c])) { j->bad_row[ith] = r; return; }
         dst->from_float(f, j->out + (size_t)r * j->out_row, j->n_cols);
     }
 }
@@ -270,6 +278,7 @@ mono_status mono_quantize_model(const char *in_path, const char *out_path, int f
     mono_threadpool *pool = NULL;
     float *scratch = NULL;
     int n_threads = opts && opts->n_threads > 0 ? opts->n_threads : 1;
+    if (n_threads > 64) n_threads = 64;
     if (!order || !bufs || !w) { st = mono_error_set(err, MONO_ERR_NOMEM, "out of memory"); goto done; }
     if ((st = mono_threadpool_init(&pool, n_threads, err)) != MONO_OK) goto done;
 
@@ -312,7 +321,7 @@ mono_status mono_quantize_model(const char *in_path, const char *out_path, int f
             int64_t n_cols = t->ne[0], n_rows = 1;
             for (int d = 1; d < t->n_dims; d++) n_rows *= t->ne[d];
             convert_job job = {t, out_type, n_rows, n_cols, mono_type_row_bytes(t->type, n_cols),
-                               mono_type_row_bytes(out_type, n_cols), NULL, NULL};
+                               mono_type_row_bytes(out_type, n_cols), NULL, NULL, {0}};
             size_t out_bytes;
             if (!job.in_row || !job.out_row || !mono_size_mul(job.out_row, (size_t)n_rows, &out_bytes)) {
                 st = mono_error_set(err, MONO_ERR_FORMAT, "tensor '%s': %lld columns do not fit type %s", t->name,
@@ -326,6 +335,12 @@ mono_status mono_quantize_model(const char *in_path, const char *out_path, int f
             job.out = bufs[i];
             job.scratch = scratch;
             mono_threadpool_run(pool, convert_task, &job);
+            for (int th = 0; th < n_threads && th < 64; th++)
+                if (job.bad_row[th] >= 0) {
+                    st = mono_error_set(err, MONO_ERR_FORMAT, "tensor '%s' row %lld holds NaN or infinite values", t->name,
+                                        job.bad_row[th]);
+                    goto done;
+                }
             data = bufs[i];
             nbytes = out_bytes;
             stats.n_converted++;

@@ -11,7 +11,11 @@
  * super-block with 8 or 16 sub-block scales. Activations are converted to
  * Q8_0 (Q4_0, Q5_0, Q8_0 weights), Q8_1 (Q4_1, Q5_1: the block sum s = d *
  * sum(qs) carries the min term) or Q8_K (K-quants: bsums carry the min term)
- * before an integer dot product.
+ * before an integer dot product. The kernels rely on what the activation
+ * quantizers guarantee: activation quants lie in [-127, 127] (the x86 sign
+ * trick cannot negate -128) and Q8_K's bsums are the sums of its quants.
+ * Weight bytes may be anything (a hostile file): no kernel reads outside its
+ * blocks or misbehaves on them.
  */
 #ifndef MONO_KERNELS_QUANT_H
 #define MONO_KERNELS_QUANT_H

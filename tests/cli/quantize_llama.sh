@@ -96,6 +96,10 @@ expect_fail 1 "missing input" "quantize" -- "$TMP/nope.gguf" "$TMP/x.gguf" q8_0
 head -c 100000 "$TMP/tiny64.gguf" > "$TMP/trunc.gguf"
 expect_fail 1 "truncated input" "truncated|out of bounds|beyond" -- "$TMP/trunc.gguf" "$TMP/x.gguf" q4_0
 expect_fail 1 "unwritable output" "quantize" -- "$TMP/tiny64.gguf" "$TMP/no/such/dir/x.gguf" q8_0
+# a NaN in an F16 weight (the middle of the file is token_embd's data): refused by name
+cp "$TMP/tiny64.gguf" "$TMP/nan.gguf"
+printf '\x00\x7e' | dd of="$TMP/nan.gguf" bs=1 seek=$(( ($(stat -c %s "$TMP/nan.gguf") / 2) & ~1 )) conv=notrunc 2>/dev/null
+expect_fail 1 "NaN weight" "NaN or infinite" -- "$TMP/nan.gguf" "$TMP/x.gguf" q4_0
 
 [ $fail = 0 ] && echo "quantize_llama: all ok" || echo "quantize_llama: FAILED"
 exit $fail
