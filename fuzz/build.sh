@@ -8,6 +8,9 @@ CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
 OUT=build/fuzz
 mkdir -p "$OUT/obj"
 FLAGS="-std=c11 -g -O1 -Iinclude -Isrc -pthread -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
+# a header newer than the newest object invalidates them all (no per-file deps here)
+newest_header=$(find include src -name '*.h' -newer "$OUT/obj/.stamp" 2>/dev/null | head -1 || true)
+if [ ! -e "$OUT/obj/.stamp" ] || [ -n "$newest_header" ]; then rm -f "$OUT"/obj/*.o; fi
 objs=()
 for src in $(find src -name '*.c' -not -path 'src/cli/*' -not -name '*_neon.c' -not -name '*_wasm.c' | sort); do
   obj="$OUT/obj/$(echo "$src" | tr / _).o"
@@ -19,6 +22,7 @@ for src in $(find src -name '*.c' -not -path 'src/cli/*' -not -name '*_neon.c' -
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then $CLANG $FLAGS $extra -c "$src" -o "$obj"; fi
   objs+=("$obj")
 done
+touch "$OUT/obj/.stamp"
 for t in fuzz/fuzz_*.c; do
   [ -e "$t" ] || continue
   name=$(basename "$t" .c)
