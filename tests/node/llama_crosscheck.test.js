@@ -47,12 +47,23 @@ function check(ok, msg) {
   if (!ok) failures++;
 }
 
+// Bounds. Float weights (no activation quantization): 1e-3 of the largest
+// |logit|. llama.cpp rounds activations to f16 before an f16 dot product
+// (ggml's vec_dot_type for F16); Monologue keeps them f32 (closer to Hugging
+// Face), so f16 weights differ by that rounding (~8e-4 seen): 5e-3.
+// Quantized weights: both engines round activations to 8 bits (Q8_0/Q8_K,
+// byte-identical quantizers) before each dot product, so the last-bit float
+// differences upstream (RoPE angles, norm and summation order) flip a few
+// 8-bit roundings and the logits move by a fraction of a quantization step:
+// exact agreement is common (Q8_0/Q4_0 here) but ~1e-2 occurs (K-quants at
+// hidden 256, depending on the quantizer's output): 3e-2, far below what a
+// wrong kernel gives (O(1)). Argmax and greedy checks skip near-ties (top-2
+// margin below twice the largest logit difference seen), where such a flip
+// may pick the other token.
+const QTOL = 3e-2;
 const CONFIGS = [
-  // llama.cpp rounds activations to f16 before an f16 dot product (ggml's
-  // vec_dot_type for F16); Monologue keeps them f32 (closer to Hugging Face),
-  // so f16 weights differ by that rounding: ~8e-4 here, bound 5e-3.
-  { type: 'f32', hidden: 64 }, { type: 'f16', hidden: 64, tol: 5e-3 }, { type: 'q8_0', hidden: 64 },
-  { type: 'q4_0', hidden: 64 }, { type: 'q4_K', hidden: 256 }, { type: 'q6_K', hidden: 256 },
+  { type: 'f32', hidden: 64 }, { type: 'f16', hidden: 64, tol: 5e-3 }, { type: 'q8_0', hidden: 64, tol: QTOL },
+  { type: 'q4_0', hidden: 64, tol: QTOL }, { type: 'q4_K', hidden: 256, tol: QTOL }, { type: 'q6_K', hidden: 256, tol: QTOL },
 ];
 
 function buildTool() {
@@ -75,6 +86,16 @@ function monoEval(gguf, ids) {
     { stdio: ['ignore', 'inherit', 'inherit'] });
   const buf = fs.readFileSync(file);
   return new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+}
+
+// The gap between the largest and second largest of a[off .. off+n).
+function margin(a, off, n) {
+  let m1 = -Infinity, m2 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = a[off + i];
+    if (v > m1) { m2 = m1; m1 = v; } else if (v > m2) m2 = v;
+  }
+  return m1 - m2;
 }
 
 function argmax(a, off, n) {
@@ -113,7 +134,8 @@ async function crosscheck(llama, tool, cfg, first) {
   check(mine.length === ids.length * N_VOCAB, `${tag} monologue eval wrote ${ids.length} x ${N_VOCAB} logits`);
   const seq = context.getSequence();
   const res = await seq.controlledEvaluate(ids.map((t) => [t, { generateNext: { logits: true } }]));
-  let scale = 0, worst = 0, argmaxBad = 0, missing = 0;
+  const tol = cfg.tol || TOL;
+  let scale = 0, worst = 0, argmaxBad = 0, missing = 0, ties = 0;
   const theirs = [];
   for (let p = 0; p < ids.length; p++) {
     const row = res[p] && res[p].next && res[p].next.logits ? mapToRow(res[p].next.logits) : null;
@@ -130,12 +152,18 @@ async function crosscheck(llama, tool, cfg, first) {
       const d = Math.abs(mine[off + i] - row[i]);
       if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
     }
-    if (argmax(mine, off, N_VOCAB) !== argmax(row, 0, N_VOCAB)) argmaxBad++;
   }
-  const tol = cfg.tol || TOL;
+  // a position can only flip where llama.cpp's top-2 margin is below twice the largest difference seen
+  for (let p = 0; p < ids.length; p++) {
+    const row = theirs[p];
+    if (!row) continue;
+    if (margin(row, 0, N_VOCAB) < 2 * worst) ties++;
+    else if (argmax(mine, p * N_VOCAB, N_VOCAB) !== argmax(row, 0, N_VOCAB)) argmaxBad++;
+  }
   check(worst / scale <= tol, `${tag} logits agree: max |diff| ${worst.toExponential(3)} = ${(worst / scale).toExponential(3)}` +
     ` of max |logit| ${scale.toFixed(3)} over ${ids.length} positions (bound ${tol})`);
-  check(argmaxBad === 0, `${tag} argmax equal at every position (${argmaxBad} differ)`);
+  check(argmaxBad === 0 && ties < ids.length / 2,
+    `${tag} argmax equal at every position but ${ties} near-ties (${argmaxBad} differ)`);
 
   // 3. greedy continuation of the prompt, token for token
   const prompt = monoIds;
@@ -144,15 +172,19 @@ async function crosscheck(llama, tool, cfg, first) {
   await seq.clearHistory();
   let out = await seq.controlledEvaluate(prompt.map((t, i) => (i === prompt.length - 1 ? [t, { generateNext: { logits: true } }] : t)));
   const llamaGen = [];
+  let tieAt = -1;
   for (let step = 0; step < N_GREEDY; step++) {
     const row = mapToRow(out[out.length - 1].next.logits);
     const next = argmax(row, 0, N_VOCAB);
+    if (tieAt < 0 && margin(row, 0, N_VOCAB) < 2 * worst) tieAt = step;
     if (next === 151643 || next === 151645) break; // the model's stop tokens (run stops there too)
     llamaGen.push(next);
     out = await seq.controlledEvaluate([[next, { generateNext: { logits: true } }]]);
   }
-  check(JSON.stringify(monoGen) === JSON.stringify(llamaGen),
-    `${tag} greedy continuation identical: ${monoGen.join(' ')} | llama.cpp: ${llamaGen.join(' ')}`);
+  const upTo = tieAt < 0 ? N_GREEDY : tieAt; // compared up to (and including) the first near-tie
+  check(JSON.stringify(monoGen.slice(0, upTo + 1)) === JSON.stringify(llamaGen.slice(0, upTo + 1)),
+    `${tag} greedy continuation identical${tieAt < 0 ? '' : ` up to a near-tie at step ${tieAt}`}: ` +
+    `${monoGen.join(' ')} | llama.cpp: ${llamaGen.join(' ')}`);
   await context.dispose();
   await model.dispose();
   fs.unlinkSync(gguf);
