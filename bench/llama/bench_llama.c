@@ -4,7 +4,11 @@
  * measured the way `monologue run` reports its own: a prompt of token ids,
  * then N greedy tokens one at a time; prints "decode: N tokens, X tokens/s".
  *
- *   bench_llama LIBDIR MODEL.gguf THREADS N_PREDICT ID,ID,...
+ *   bench_llama LIBDIR MODEL.gguf THREADS N_PREDICT ID,ID,... [WARMUP]
+ *
+ * WARMUP 1 (bench/llama/compare.sh, as `monologue bench`): one untimed run
+ * of the first 16 prompt tokens and 4 decode steps first, then the cache is
+ * cleared. The line ends with the process's peak RSS (VmHWM).
  *
  * llama.cpp's parameter structs are passed by value and change size between
  * versions: they are handled as opaque buffers larger than any version's
@@ -35,8 +39,8 @@ static void quiet(int level, const char *text, void *ud) {
 #define SYM(lib, name) dlsym(lib, name)
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: bench_llama LIBDIR MODEL.gguf THREADS N_PREDICT ID,ID,...\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: bench_llama LIBDIR MODEL.gguf THREADS N_PREDICT ID,ID,... [WARMUP]\n");
         return 2;
     }
     char path[1024];
@@ -84,6 +88,16 @@ int main(int argc, char **argv) {
     if (!ctx) { fprintf(stderr, "bench_llama: cannot create a context\n"); return 1; }
     set_threads(ctx, n_threads, n_threads);
     int32_t nv = vocab_n(get_vocab(model));
+    if (argc == 7 && atoi(argv[6])) { /* warm-up: map the weights in, start the threads */
+        void *(*get_memory)(void *) = SYM(lib, "llama_get_memory");
+        void (*memory_clear)(void *, int) = SYM(lib, "llama_memory_clear");
+        int32_t wtok = prompt[0];
+        if (!get_memory || !memory_clear) { fprintf(stderr, "bench_llama: no llama_memory_clear\n"); return 77; }
+        if (decode(ctx, batch_one(prompt, n_prompt < 16 ? n_prompt : 16)) != 0) return 1;
+        for (int i = 0; i < 4; i++)
+            if (decode(ctx, batch_one(&wtok, 1)) != 0) return 1;
+        memory_clear(get_memory(ctx), 1);
+    }
 
     double t0 = now_s();
     if (decode(ctx, batch_one(prompt, n_prompt)) != 0) { fprintf(stderr, "bench_llama: prompt failed\n"); return 1; }
@@ -97,8 +111,14 @@ int main(int argc, char **argv) {
         if (decode(ctx, batch_one(&tok, 1)) != 0) { fprintf(stderr, "bench_llama: decode failed\n"); return 1; }
     }
     double t2 = now_s();
-    printf("prefill: %d tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s\n", n_prompt, n_prompt / (t1 - t0),
-           n_predict, n_predict / (t2 - t1));
+    double rss_mb = 0;
+    char line[256];
+    FILE *st = fopen("/proc/self/status", "r");
+    while (st && fgets(line, sizeof line, st))
+        if (!strncmp(line, "VmHWM:", 6)) rss_mb = atof(line + 6) / 1024.0;
+    if (st) fclose(st);
+    printf("prefill: %d tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | peak_rss_mb: %.1f\n", n_prompt,
+           n_prompt / (t1 - t0), n_predict, n_predict / (t2 - t1), rss_mb);
     ctx_free(ctx);
     model_free(model);
     return 0;
