@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="1 2"; P=512; N=128; REPS=3; TYPES="f16 q8_0 q4_0 q4_k_m"; REAL=0
-usage() { sed -n '17,17p' "$0" | sed 's/^#   /usage: /' >&2; exit 2; }
+usage() { grep -m1 "^#   bench/llama/compare.sh" "$0" | sed "s/^#   /usage: /" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     -t) THREADS="${2:?}"; shift 2 ;;
