@@ -166,12 +166,13 @@ static int on_text(const char *text, size_t len, void *user) {
 }
 
 /* Reads one message (backslash-newline continues it) into *buf without the
- * final newline. Returns 1 with a line, 0 at end of input, -1 when Ctrl-C
- * interrupted the read. */
+ * final newline. Returns 1 with a line, 2 with a line holding a NUL byte,
+ * 0 at end of input, -1 when Ctrl-C interrupted the read. */
 static int read_message(char **buf, size_t *cap, int tty) {
     size_t len = 0;
     char *line = NULL;
     size_t line_cap = 0;
+    int nul = 0;
     if (!*buf) {
         *cap = 256;
         if (!(*buf = malloc(*cap))) return 0;
@@ -185,8 +186,9 @@ static int read_message(char **buf, size_t *cap, int tty) {
             clearerr(stdin);
             free(line);
             if (intr) return -1;
-            return len > 0 ? 1 : 0;
+            return len > 0 ? 1 + nul : 0;
         }
+        if (memchr(line, '\0', (size_t)n)) nul = 1;   /* the text would end there: refuse, never truncate */
         if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
         if (n > 0 && line[n - 1] == '\r') line[--n] = '\0';
         int more = n > 0 && line[n - 1] == '\\';
@@ -205,7 +207,7 @@ static int read_message(char **buf, size_t *cap, int tty) {
         if (tty) { fputs(". ", stdout); fflush(stdout); }
     }
     free(line);
-    return 1;
+    return 1 + nul;
 }
 
 /* Stop tokens: the model's end-of-generation ids, plus the template's
@@ -274,8 +276,13 @@ static void repl_loop(repl *r) {
             fprintf(stderr, "\n(Ctrl-C again or /exit to quit)\n");
             continue;
         }
-        if (buf[0] == '\0') continue;
+        if (got != 2 && buf[0] == '\0') continue;
         ctrl_c = 0;
+        if (got == 2) {
+            fprintf(stderr, "monologue chat: the message contains a NUL byte (skipped)\n");
+            r->failures++;
+            continue;
+        }
         if (buf[0] == '/') {
             if (!strcmp(buf, "/exit") || !strcmp(buf, "/quit")) break;
             if (!strcmp(buf, "/reset")) {

@@ -130,6 +130,8 @@ c tok_no_t 2 "$T" tokenize
 c tok_t_missing_value 2 "$T" tokenize -t
 c tok_missing_file 1 "$T" tokenize -t $H/nope.json
 c tok_devnull 1 "$T" tokenize -t /dev/null
+c tok_gguf_without_vocab 1 "$T" tokenize -t $H/gt_notok.gguf
+c tok_safetensors 1 "$T" tokenize -t $H/hf_good/model.safetensors
 c tok_dir_without 1 "$T" tokenize -t $H/tok
 c tok_raw_alone 2 "$T" tokenize -t $TOK --raw
 c tok_skip_alone 2 "$T" tokenize -t $TOK --skip-special
@@ -232,6 +234,7 @@ c eval_unknown 2 $N eval -m $G --tokens 1 --frob
 # ---- chat ----
 c chat_badutf8_stdin 1 $H/text/invalid_utf8.txt chat -m $G -n 2 --temp 0 -q
 c chat_overlong_stdin 1 $H/text/overlong.txt chat -m $G -n 2 --temp 0 -q
+c chat_nul_stdin 1 $H/text/nul.txt chat -m $G -n 2 --temp 0 -q
 c chat_long_message 1 $H/long_prompt.txt chat -m $G -n 2 --temp 0 -q -c 32
 c chat_badutf8_system 12 "$T" chat -m $G -n 2 --temp 0 -q --system $'\xff'
 c chat_badutf8_stop 12 "$T" chat -m $G -n 2 --temp 0 -q --stop $'\xff'
