@@ -6,6 +6,7 @@
  * and the context's bookkeeping (range and id errors leave it unchanged,
  * truncate/rewind, reset, independent contexts on one model, stats).
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "formats/gguf_write.h"
@@ -233,6 +234,51 @@ static void test_context_rewind(mt_ctx *t, const mono_model *m, const golden *g)
     mono_context_free(b);
 }
 
+/* Two contexts on one model, driven from two threads at once, each
+ * reproduce the reference (the model is shared read-only). */
+typedef struct worker {
+    const mono_model *m;
+    const golden *g;
+    double err;
+    int ok;
+} worker;
+
+static void *worker_run(void *arg) {
+    worker *w = arg;
+    mono_context_params cp = mono_context_params_default();
+    cp.n_ctx = 64;
+    cp.n_threads = 2;
+    mono_context *ctx;
+    w->ok = 0;
+    w->err = INFINITY;
+    if (mono_context_init(w->m, &cp, &ctx, NULL) != MONO_OK) return NULL;
+    const float *lg = NULL;
+    int ok = 1;
+    for (int round = 0; round < 5 && ok; round++) {
+        mono_context_reset(ctx);
+        ok = mono_context_eval(ctx, w->g->input_ids, w->g->n_tokens, 1, &lg, NULL) == MONO_OK;
+    }
+    if (ok) {
+        w->err = rel_err(lg, w->g->logits, (size_t)w->g->n_tokens * w->g->n_vocab);
+        w->ok = 1;
+    }
+    mono_context_free(ctx);
+    return NULL;
+}
+
+static void test_concurrent_contexts(mt_ctx *t, const mono_model *m, const golden *g) {
+    worker w[2] = {{m, g, 0, 0}, {m, g, 0, 0}};
+    pthread_t th[2];
+    int started[2];
+    for (int i = 0; i < 2; i++) started[i] = pthread_create(&th[i], NULL, worker_run, &w[i]) == 0;
+    for (int i = 0; i < 2; i++)
+        if (started[i]) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        MT_CHECK(t, started[i] && w[i].ok);
+        MT_CHECK_MSG(t, w[i].err <= 1e-4, "concurrent context %d: relative error %.3g", i, w[i].err);
+    }
+}
+
 static void test_info(mt_ctx *t, const mono_model *m) {
     mono_model_info info;
     mono_model_info_get(m, &info);
@@ -278,6 +324,7 @@ void suite_model_api(mt_ctx *t) {
         test_info(t, m);
         test_context_errors(t, m, &g);
         test_context_rewind(t, m, &g);
+        test_concurrent_contexts(t, m, &g);
     }
     mono_model_free(m);
     test_gguf_in_memory(t, &g);
