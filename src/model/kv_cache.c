@@ -111,7 +111,7 @@ static void widen_f16(const uint16_t *src, float *dst, int n) {
 void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n) { widen_f16(src, dst, n); }
 
 /* out[0..n) += w * v[0..n), in blocks of 8 the compiler turns into SIMD. */
-static void axpy(float *out, float w, const float *v, int n) {
+static void axpy(float *restrict out, float w, const float *restrict v, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++) out[i + k] += w * v[i + k];
