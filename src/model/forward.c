@@ -127,7 +127,7 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, int d, fl
     }
 }
 
-static void add_bias(float *x, const float *b, int n, int d) {
+static void add_bias(float *restrict x, const float *restrict b, int n, int d) {
     if (!b) return;
     for (int t = 0; t < n; t++)
         for (int i = 0; i < d; i++) x[(size_t)t * d + i] += b[i];
@@ -164,14 +164,14 @@ static void rope_apply(const mono_forward *f, float *x, int n, int n_heads) {
     }
 }
 
-static void swiglu(float *gate, const float *up, size_t count) {
+static void swiglu(float *restrict gate, const float *restrict up, size_t count) {
     for (size_t i = 0; i < count; i++) {
         float g = gate[i];
         gate[i] = g / (1.0f + expf(-g)) * up[i];
     }
 }
 
-static void add_rows(float *x, const float *y, size_t count) {
+static void add_rows(float *restrict x, const float *restrict y, size_t count) {
     for (size_t i = 0; i < count; i++) x[i] += y[i];
 }
 

@@ -113,7 +113,9 @@ void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix
             m.convert = k->quantize_row[vdt] ? k->quantize_row[vdt] : mono_type_get(vdt)->from_float;
             m.xc = s->xq;
             m.xc_row_bytes = mono_type_row_bytes(vdt, w->n_cols);
-            run(pool, convert_task, &m);
+            /* a few rows (decode) convert faster here than a pool round trip */
+            if (n_tok < 4) convert_task(&m, 0, 1);
+            else run(pool, convert_task, &m);
         }
     }
     run(pool, rows_task, &m);
