@@ -97,8 +97,13 @@ static void print_kv(const mono_gguf_kv *kv) {
 
 static void print_hparams(const mono_model_file *mf) {
     const mono_hparams *hp = mono_model_file_hparams(mf);
-    printf("architecture:     %s%s\n", hp->arch, mono_arch_known(hp->arch) ? "" : " (unknown to this build: shapes not checked)");
-    printf("name:             %s\n", hp->name[0] ? hp->name : "(none)");
+    /* both come from the file: control bytes are escaped, never sent to the terminal */
+    fputs("architecture:     ", stdout);
+    print_escaped(hp->arch, strlen(hp->arch), 64);
+    printf("%s\n", mono_arch_known(hp->arch) ? "" : " (unknown to this build: shapes not checked)");
+    fputs("name:             ", stdout);
+    if (hp->name[0]) print_escaped(hp->name, strlen(hp->name), 120); else fputs("(none)", stdout);
+    putchar('\n');
     printf("layers:           %d\n", hp->n_layer);
     printf("hidden size:      %d\n", hp->n_embd);
     printf("attention heads:  %d (key/value heads %d, head dim %d)\n", hp->n_head, hp->n_head_kv, hp->head_dim);

@@ -283,6 +283,11 @@ c info_missing_value 2 $N info -m
 c info_dir 1 $N info -m "$TMP"
 c info_devnull 1 $N info -m /dev/null
 c info_unknown 2 $N info -m $G --frob
+c info_name_escape 0 $N info -m $H/ok_name_escape.gguf
+if grep -q $'\x1b' "$TMP/out"; then echo "FAIL info_name_escape: a terminal escape from the file reached stdout"; fail=1; fi
+for bin in "${bins[@]}"; do   # run's load report on stderr too
+  "$bin" run -m $H/ok_name_escape.gguf --tokens 1 -n 1 2>&1 >/dev/null | grep -q $'\x1b' && { echo "FAIL run_name_escape [$bin]: escape on stderr"; fail=1; }
+done
 
 if [ $fail = 0 ]; then echo "hostile_cli: all $n calls refused cleanly (${#bins[@]} binaries)"; fi
 exit $fail

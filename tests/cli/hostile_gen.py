@@ -188,6 +188,7 @@ def page_end():
         if len(body) % 4096 == 0:
             return body
 put("gt_vocab_only_pageend.gguf", page_end())
+gmodel("ok_name_escape.gguf", **{"general__name": (STR, s(b"ab\xff\x1b[2J\x1b[31mRED\x00z"))})  # loads; info escapes it
 gmodel("gt_notok.gguf", drop=[k for k in model_kvs() if k.startswith("tokenizer.")])   # positive: needs --tokens
 put("g_cut.gguf", open(os.path.join(OUT, "good.gguf"), "rb").read()[:5000])
 put("g_cut_data.gguf", open(os.path.join(OUT, "good.gguf"), "rb").read()[:-100])
