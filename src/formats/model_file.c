@@ -379,7 +379,19 @@ mono_status mono_model_file_open(const char *path, mono_model_file **out, mono_e
     if (!mf) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
     mono_status st;
     if (S_ISDIR(sb.st_mode)) {
-        st = open_hf(mf, path, err);
+        /* a folder with model.gguf and no config.json (what the training
+         * pipeline installs as models/default) means that file */
+        char *cfg = path_join(path, "config.json"), *gguf = path_join(path, "model.gguf");
+        if (!cfg || !gguf) {
+            st = mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
+        } else if (!file_exists(cfg) && file_exists(gguf)) {
+            st = mono_gguf_open(gguf, &mf->gguf, err);
+            if (!st) st = open_gguf(mf, err);
+        } else {
+            st = open_hf(mf, path, err);
+        }
+        free(cfg);
+        free(gguf);
     } else if (has_suffix(path, ".safetensors")) {
         st = mono_error_set(err, MONO_ERR_INVALID_ARG,
                             "a .safetensors file alone is not a model: need the folder (with config.json) that holds it");

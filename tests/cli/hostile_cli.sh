@@ -62,6 +62,8 @@ c ctl_run_gguf 0 $N run -m $G -p hello -n 3 --temp 0 -q
 c ctl_run_hf 0 $N run -m $H/hf_good --tokens 1,2 -n 2 -q
 c ctl_tokenize 0 "$T" tokenize -t $H/tok/good.json
 c ctl_tokenize_gguf 0 "$T" tokenize -t $G
+c ctl_info_gguf_folder 0 $N info -m $H/ok_gguf_folder
+c ctl_quantize_gguf_folder 0 $N quantize $H/ok_gguf_folder "$TMP/q.gguf" q8_0
 c ctl_notok_ids 0 $N run -m $H/gt_notok.gguf --tokens 1,2 -n 2 -q
 
 # ---- top level ----

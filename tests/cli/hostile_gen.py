@@ -281,6 +281,10 @@ hf("hf_cfg_dir")
 os.remove(os.path.join(OUT, "hf_cfg_dir/config.json")); os.mkdir(os.path.join(OUT, "hf_cfg_dir/config.json"))
 hf("hf_weights_dir", no_weights=True); os.makedirs(os.path.join(OUT, "hf_weights_dir/model.safetensors"), exist_ok=True)
 
+put("hf_dir_badgguf/model.gguf", open(os.path.join(OUT, "g_cut_data.gguf"), "rb").read())   # folder holding a broken model.gguf
+put("hf_dir_empty_gguf/model.gguf", b"")
+put("ok_gguf_folder/model.gguf", open(os.path.join(OUT, "good.gguf"), "rb").read())             # positive control
+
 # ----------------------------------------------------- tokenizer.json ----
 qwen = json.load(open(QWEN_TOK, encoding="utf-8"))
 def small_tok():
