@@ -64,6 +64,7 @@ c ctl_tokenize 0 "$T" tokenize -t $H/tok/good.json
 c ctl_tokenize_gguf 0 "$T" tokenize -t $G
 c ctl_info_gguf_folder 0 $N info -m $H/ok_gguf_folder
 c ctl_quantize_gguf_folder 0 $N quantize $H/ok_gguf_folder "$TMP/q.gguf" q8_0
+rm -f "$TMP/q.gguf"
 c ctl_notok_ids 0 $N run -m $H/gt_notok.gguf --tokens 1,2 -n 2 -q
 
 # ---- top level ----
