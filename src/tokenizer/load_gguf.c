@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "formats/gguf.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8.h"
 
 enum { TYPE_NORMAL = 1, TYPE_CONTROL = 3, TYPE_USER = 4, TYPE_UNUSED = 5 };
 
@@ -71,6 +72,12 @@ mono_status mono_tokenizer_from_gguf(const mono_gguf *g, mono_tokenizer **out, m
     if (types && types->arr_n != tokens->arr_n)
         return mono_error_set(err, MONO_ERR_FORMAT, "tokenizer.ggml.token_type has %llu entries for %llu tokens",
                               (unsigned long long)types->arr_n, (unsigned long long)tokens->arr_n);
+    for (uint64_t i = 0; i < tokens->arr_n; i++) {   /* GGUF strings are UTF-8; a byte-level vocabulary always is */
+        mono_gguf_str s = tokens->arr_strs[i];
+        if (mono_utf8_valid_prefix(s.ptr, s.len) != s.len)
+            return mono_error_set(err, MONO_ERR_FORMAT, "tokenizer.ggml.tokens[%llu] is not valid UTF-8",
+                                  (unsigned long long)i);
+    }
     int32_t n = (int32_t)tokens->arr_n;
     mono_tokenizer *t;
     if ((st = mono_tok_create(n, &t, err)) != MONO_OK) return st;
