@@ -338,16 +338,122 @@ static void qx_gemm_any(int type, mono_vec_dot_fn dot, int64_t n, const void *w,
     }
 }
 
+/* ------------------------------------------------- decode, legacy types */
+
+/* Matrix-vector product for the 32-weight types, one token at a time, with
+ * the activation prepared once per call: the weights' constant offset (Q4_0
+ * stores q+8, Q5_0 q+16, Q8_0 is read as unsigned q+128) becomes a per-lane
+ * correction -off*sum(y) that seeds each block's u8 x i8 dot, so a block is
+ * unpack, one dot, one convert, one fmadd with its broadcast scale, with
+ * the activation in its own order. On AVX2 this is ~1.2x the vec_dot loop
+ * (no sign trick); quant_avx512.c replaces it with a 512-bit version that
+ * streams two blocks per register (faster again on Zen 4). */
+typedef struct qx_gv_act {
+    int32_t c[QX_GEMM_MAX_COLS / 4];     /* 8 lanes per block */
+    float dx[QX_GEMM_MAX_COLS / QX_QK];  /* activation scale per block */
+    float sx[QX_GEMM_MAX_COLS / QX_QK];  /* Q8_1: d * sum(q) per block */
+} qx_gv_act;
+
+/* Block b of a row as 32 unsigned bytes (the offset stays in the correction). */
+QX_INLINE __m256i qx_gv_unpack(int type, const uint8_t *blk) {
+    switch (type) {
+    case MONO_TYPE_Q8_0:
+        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80));
+    case MONO_TYPE_Q4_0: return qx_nibbles32(blk + 2);
+    case MONO_TYPE_Q4_1: return qx_nibbles32(blk + 4);
+    case MONO_TYPE_Q5_0:
+        return _mm256_or_si256(qx_nibbles32(blk + 6), _mm256_and_si256(qx_bits32(blk + 2), _mm256_set1_epi8(0x10)));
+    default: /* Q5_1 */
+        return _mm256_or_si256(qx_nibbles32(blk + 8), _mm256_and_si256(qx_bits32(blk + 4), _mm256_set1_epi8(0x10)));
+    }
+}
+
+QX_INLINE float qx_gv_row(int type, const uint8_t *row, int64_t nb, const uint8_t *x, const qx_gv_act *a) {
+    const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
+    const size_t wb = mono_type_get(type)->block_bytes, xb = has_min ? 36 : 34, xq = has_min ? 4 : 2;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float msum = 0;
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        QX_UNROLL
+        for (int j = 0; j < 4; j++) {
+            const uint8_t *blk = row + (size_t)(b + j) * wb;
+            uint16_t dh;
+            memcpy(&dh, blk, 2);
+            __m256i i = qx_dot_u8i8(_mm256_loadu_si256((const __m256i *)(a->c + 8 * (b + j))), qx_gv_unpack(type, blk),
+                                    _mm256_loadu_si256((const __m256i *)(x + (size_t)(b + j) * xb + xq)));
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), _mm256_set1_ps(qx_h2f(dh) * a->dx[b + j]), acc[j]);
+            if (has_min) {
+                uint16_t mh;
+                memcpy(&mh, blk + 2, 2);
+                msum += qx_h2f(mh) * a->sx[b + j];
+            }
+        }
+    }
+    for (; b < nb; b++) {
+        const uint8_t *blk = row + (size_t)b * wb;
+        uint16_t dh;
+        memcpy(&dh, blk, 2);
+        __m256i i = qx_dot_u8i8(_mm256_loadu_si256((const __m256i *)(a->c + 8 * b)), qx_gv_unpack(type, blk),
+                                _mm256_loadu_si256((const __m256i *)(x + (size_t)b * xb + xq)));
+        acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), _mm256_set1_ps(qx_h2f(dh) * a->dx[b]), acc[0]);
+        if (has_min) {
+            uint16_t mh;
+            memcpy(&mh, blk + 2, 2);
+            msum += qx_h2f(mh) * a->sx[b];
+        }
+    }
+    return qx_hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) + msum;
+}
+
+QX_INLINE void qx_gemv_legacy(int type, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
+                              size_t xrb, int64_t n_tok, float *out, size_t os) {
+    const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
+    const int off = type == MONO_TYPE_Q8_0 ? 128 : type == MONO_TYPE_Q4_0 ? 8 : type == MONO_TYPE_Q5_0 ? 16 : 0;
+    const size_t xb = has_min ? 36 : 34, xq = has_min ? 4 : 2;
+    const int64_t nb = n / QX_QK;
+    qx_gv_act a;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        for (int64_t b = 0; b < nb; b++) {
+            uint16_t h;
+            memcpy(&h, xt + (size_t)b * xb, 2);
+            a.dx[b] = qx_h2f(h);
+            if (has_min) { memcpy(&h, xt + (size_t)b * xb + 2, 2); a.sx[b] = qx_h2f(h); }
+            __m256i s = qx_dot_u8i8(_mm256_setzero_si256(), _mm256_set1_epi8((char)off),
+                                    _mm256_loadu_si256((const __m256i *)(xt + (size_t)b * xb + xq)));
+            _mm256_storeu_si256((__m256i *)(a.c + 8 * b), _mm256_sub_epi32(_mm256_setzero_si256(), s));
+        }
+        for (int64_t r = r0; r < r1; r++) out[(size_t)t * os + (size_t)r] = qx_gv_row(type, (const uint8_t *)w + (size_t)r * wrb, nb, xt, &a);
+    }
+}
+
+/* Q8_0 as unsigned q+128 overflows maddubs' 16-bit pairs: VNNI only */
+#if defined(MONO_QX_VNNI)
+#define QX_HAS_VNNI 1
+#else
+#define QX_HAS_VNNI 0
+#endif
+#define QX_GEMM_LEGACY(T, tname)                                                                             \
+    static void qx_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, \
+                                size_t xrb, int64_t n_tok, float *out, size_t os) {                          \
+        if (n_tok < 4 && n <= QX_GEMM_MAX_COLS && (QX_HAS_VNNI || MONO_TYPE_##T != MONO_TYPE_Q8_0)) \
+            qx_gemv_legacy(MONO_TYPE_##T, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                        \
+        else                                                                                                 \
+            qx_gemm_any(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);      \
+    }
+QX_GEMM_LEGACY(Q4_0, q4_0)
+QX_GEMM_LEGACY(Q4_1, q4_1)
+QX_GEMM_LEGACY(Q5_0, q5_0)
+QX_GEMM_LEGACY(Q5_1, q5_1)
+QX_GEMM_LEGACY(Q8_0, q8_0)
+#undef QX_GEMM_LEGACY
+
 #define QX_GEMM(T, tname)                                                                                    \
     static void qx_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, \
                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                          \
         qx_gemm_any(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);          \
     }
-QX_GEMM(Q4_0, q4_0)
-QX_GEMM(Q4_1, q4_1)
-QX_GEMM(Q5_0, q5_0)
-QX_GEMM(Q5_1, q5_1)
-QX_GEMM(Q8_0, q8_0)
 QX_GEMM(Q4_K, q4_K)
 QX_GEMM(Q5_K, q5_K)
 QX_GEMM(Q6_K, q6_K)
