@@ -90,7 +90,8 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     f->mm.max_cols = (int64_t)max_cols;
     f->mm.n_threads = f->n_threads;
     f->mm.wrow = alloc_floats(f, (size_t)f->n_threads, max_cols, &ok);
-    size_t xq = max_xq_bytes(m, n_batch, &ok);
+    size_t xq = max_xq_bytes(m, n_batch, &ok); /* one slot per matrix of a group (q/k/v) */
+    if (!mono_size_mul(xq, MONO_MATMUL_MAX_GROUP, &xq)) ok = 0;
     if (ok) {
         f->mm.xq = malloc(xq ? xq : 1);
         f->mm.xq_bytes = xq;
@@ -232,9 +233,9 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
 
     /* attention block */
     rmsnorm(f->xn, f->x, L->attn_norm, n, D, hp->rms_eps);          /* xn [n, D] */
-    matmul(f, &L->wq, f->xn, n, f->q);                               /* q  [n, Q] */
-    matmul(f, &L->wk, f->xn, n, f->k);                               /* k  [n, KV] */
-    matmul(f, &L->wv, f->xn, n, f->v);                               /* v  [n, KV] */
+    const mono_matrix *qkv[3] = {&L->wq, &L->wk, &L->wv};           /* one pass over the three: */
+    float *qkv_out[3] = {f->q, f->k, f->v};                          /* q [n, Q], k, v [n, KV] */
+    mono_matmul_group(&m->kernels, f->pool, qkv, qkv_out, 3, f->xn, n, &f->mm);
     add_bias(f->q, L->bq, n, Q);
     add_bias(f->k, L->bk, n, KV);
     add_bias(f->v, L->bv, n, KV);
@@ -252,8 +253,9 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
 
     /* MLP block */
     rmsnorm(f->xn, f->x, L->ffn_norm, n, D, hp->rms_eps);           /* xn   [n, D] */
-    matmul(f, &L->w_gate, f->xn, n, f->gate);                        /* gate [n, F] */
-    matmul(f, &L->w_up, f->xn, n, f->up);                            /* up   [n, F] */
+    const mono_matrix *gu[2] = {&L->w_gate, &L->w_up};
+    float *gu_out[2] = {f->gate, f->up};                             /* gate, up [n, F] */
+    mono_matmul_group(&m->kernels, f->pool, gu, gu_out, 2, f->xn, n, &f->mm);
     swiglu(f->gate, f->up, (size_t)n * hp->n_ff);
     matmul(f, &L->w_down, f->gate, n, f->xn);                        /* xn   [n, D] */
     add_rows(f->x, f->xn, (size_t)n * D);

@@ -120,3 +120,77 @@ void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix
     }
     run(pool, rows_task, &m);
 }
+
+/* ---- groups of products of one input ------------------------------------ */
+
+typedef struct group_task {
+    const mono_kernels *k;
+    const mono_matrix *const *ws;
+    float *const *outs;
+    int count;
+    const float *x;
+    int64_t n_tok;
+    mono_matmul_scratch *s;
+    const void *xc[MONO_MATMUL_MAX_GROUP];   /* activations for ws[i], or NULL (float path) */
+    size_t xc_row_bytes[MONO_MATMUL_MAX_GROUP];
+    int64_t total_rows;
+} group_task;
+
+static void group_rows_task(void *arg, int ith, int nth) {
+    group_task *g = arg;
+    long long lo, hi;
+    mono_split_range(g->total_rows, ith, nth, &lo, &hi);
+    float *wrow = g->s->wrow ? g->s->wrow + (size_t)ith * (size_t)g->s->max_cols : NULL;
+    int64_t base = 0;
+    for (int i = 0; i < g->count && lo < hi; i++) {
+        const mono_matrix *w = g->ws[i];
+        int64_t r0 = lo > base ? lo - base : 0, r1 = hi - base < w->n_rows ? hi - base : w->n_rows;
+        if (r0 < r1)
+            mono_matmul_rows(g->k, w, r0, r1, g->xc[i], g->xc_row_bytes[i], g->x, g->n_tok, g->outs[i],
+                             (size_t)w->n_rows, wrow);
+        base += w->n_rows;
+    }
+}
+
+void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws, float *const *outs,
+                       int count, const float *x, int64_t n_tok, mono_matmul_scratch *s) {
+    group_task g;
+    memset(&g, 0, sizeof g);
+    g.k = k;
+    g.ws = ws;
+    g.outs = outs;
+    g.count = count;
+    g.x = x;
+    g.n_tok = n_tok;
+    g.s = s;
+    size_t slot = s->xq_bytes / MONO_MATMUL_MAX_GROUP;
+    for (int i = 0; i < count; i++) {
+        const mono_matrix *w = ws[i];
+        g.total_rows += w->n_rows;
+        if (!mono_matmul_has_kernels(k, w)) continue;
+        mono_type vdt = mono_type_get(w->type)->vec_dot_type;
+        if (vdt == MONO_TYPE_F32) {
+            g.xc[i] = x;
+            g.xc_row_bytes[i] = (size_t)w->n_cols * sizeof(float);
+            continue;
+        }
+        /* reuse an earlier conversion to the same type */
+        for (int j = 0; j < i && !g.xc[i]; j++)
+            if (g.xc[j] && g.xc[j] != x && mono_type_get(ws[j]->type)->vec_dot_type == vdt) {
+                g.xc[i] = g.xc[j];
+                g.xc_row_bytes[i] = g.xc_row_bytes[j];
+            }
+        if (g.xc[i]) continue;
+        matmul_task m = {k, w, x, n_tok, NULL, 0, s, NULL, 0, NULL};
+        m.convert = k->quantize_row[vdt] ? k->quantize_row[vdt] : mono_type_get(vdt)->from_float;
+        m.xc_row_bytes = mono_type_row_bytes(vdt, w->n_cols);
+        mono_matmul_scratch sub = *s;
+        sub.xq = (uint8_t *)s->xq + (size_t)i * slot;
+        m.s = &sub;
+        if (n_tok < 4) convert_task(&m, 0, 1);
+        else run(pool, convert_task, &m);
+        g.xc[i] = sub.xq;
+        g.xc_row_bytes[i] = m.xc_row_bytes;
+    }
+    run(pool, group_rows_task, &g);
+}

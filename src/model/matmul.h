@@ -37,6 +37,15 @@ size_t mono_matmul_xq_bytes(int w_type, int64_t n_cols, int64_t n_tok, int *ok);
 void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w, const float *x, int64_t n_tok,
                  float *out, size_t out_stride, mono_matmul_scratch *s);
 
+/* Several products of the same input at once (q/k/v, gate/up): one
+ * activation conversion per distinct vec_dot_type and one pool run over all
+ * their rows, so decode pays one round trip instead of count. Every ws[i]
+ * has x's n_cols; outs[i] is [n_tok, ws[i]->n_rows]. s->xq must hold count
+ * conversions (MONO_MATMUL_MAX_GROUP x mono_matmul_xq_bytes). */
+#define MONO_MATMUL_MAX_GROUP 3
+void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws, float *const *outs,
+                       int count, const float *x, int64_t n_tok, mono_matmul_scratch *s);
+
 /* 1 when w runs through the kernel table's vec_dot/gemm, 0 when it takes
  * the float32 fallback (to_float per row). */
 int mono_matmul_has_kernels(const mono_kernels *k, const mono_matrix *w);

@@ -21,7 +21,47 @@ typedef struct gguf_opts {
     const char *arch;            /* general.architecture to write */
     const char *skip_tensor;     /* leave this tensor out */
     const char *bad_shape;       /* write this tensor with its two dims swapped */
+    /* 2-D F32 tensors whose name ends with requant[i].suffix are stored as
+     * requant[i].type; with roundtrip, as F32 again after that rounding */
+    struct { const char *suffix; int type; } requant[4];
+    int roundtrip;
 } gguf_opts;
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Re-types an F32 matrix: *data/nbytes/type become the rounded copy (owned
+ * by *keep, freed by the caller). 0 when the tensor is left as it is. */
+static int requant(const gguf_opts *o, const mono_tensor *x, const void **data, size_t *nbytes, int *type, void **keep) {
+    if (x->type != MONO_TYPE_F32 || x->n_dims != 2) return 0;
+    for (int i = 0; i < 4 && o->requant[i].suffix; i++) {
+        if (!ends_with(x->name, o->requant[i].suffix)) continue;
+        const mono_type_traits *tr = mono_type_get(o->requant[i].type);
+        size_t row = mono_type_row_bytes(o->requant[i].type, x->ne[0]);
+        uint8_t *q = malloc(row * (size_t)x->ne[1]);
+        float *back = malloc(sizeof(float) * (size_t)(x->ne[0] * x->ne[1]));
+        for (int64_t r = 0; r < x->ne[1]; r++) {
+            tr->from_float((const float *)x->data + r * x->ne[0], q + r * row, x->ne[0]);
+            tr->to_float(q + r * row, back + r * x->ne[0], x->ne[0]);
+        }
+        if (o->roundtrip) {
+            free(q);
+            *keep = back;
+            *data = back;
+            *nbytes = sizeof(float) * (size_t)(x->ne[0] * x->ne[1]);
+        } else {
+            free(back);
+            *keep = q;
+            *data = q;
+            *nbytes = row * (size_t)x->ne[1];
+            *type = o->requant[i].type;
+        }
+        return 1;
+    }
+    return 0;
+}
 
 /* Re-packs the model in dir as a GGUF file image (mono_free it). */
 static int gguf_image(mt_ctx *t, const char *dir, const gguf_opts *o, uint8_t **img, size_t *size) {
@@ -32,6 +72,8 @@ static int gguf_image(mt_ctx *t, const char *dir, const gguf_opts *o, uint8_t **
     mono_gguf_writer *w = mono_gguf_writer_init();
     char key[96];
     int ok = 1;
+    void *keep[64];
+    int n_keep = 0;
 #define KEY(s) (snprintf(key, sizeof key, "%s.%s", o->arch, s), key)
     ok &= mono_gguf_writer_add_kv_str(w, "general.architecture", o->arch, &err) == MONO_OK;
     ok &= mono_gguf_writer_add_kv_u32(w, KEY("block_count"), (uint32_t)hp->n_layer, &err) == MONO_OK;
@@ -53,11 +95,16 @@ static int gguf_image(mt_ctx *t, const char *dir, const gguf_opts *o, uint8_t **
             ne[0] = ne[1];
             ne[1] = tmp;
         }
-        ok &= mono_gguf_writer_add_tensor(w, x->name, x->type, x->n_dims, ne, x->data, x->nbytes, &err) == MONO_OK;
+        const void *data = x->data;
+        size_t nbytes = x->nbytes;
+        int type = x->type;
+        if (requant(o, x, &data, &nbytes, &type, &keep[n_keep])) n_keep++;
+        ok &= mono_gguf_writer_add_tensor(w, x->name, type, x->n_dims, ne, data, nbytes, &err) == MONO_OK;
     }
     if (ok) ok = mono_gguf_writer_write_memory(w, img, size, &err) == MONO_OK;
     MT_CHECK_MSG(t, ok, "writing the GGUF image: %s", err.message);
     mono_gguf_writer_free(w);
+    for (int i = 0; i < n_keep; i++) free(keep[i]);
     mono_model_file_close(mf);
     return ok;
 }
@@ -81,7 +128,7 @@ static int on_progress(float f, void *user) {
 static void test_gguf_in_memory(mt_ctx *t, const golden *g) {
     uint8_t *img;
     size_t size;
-    gguf_opts o = {"qwen2", NULL, NULL};
+    gguf_opts o = {"qwen2", NULL, NULL, {{0}}, 0};
     if (!gguf_image(t, g->dir, &o, &img, &size)) return;
     mono_model *m = NULL;
     mono_error err;
@@ -111,6 +158,61 @@ static void test_gguf_in_memory(mt_ctx *t, const golden *g) {
     mono_free(img);
 }
 
+static float *eval_image(mt_ctx *t, const golden *g, const gguf_opts *o, int by_token) {
+    uint8_t *img;
+    size_t size;
+    if (!gguf_image(t, g->dir, o, &img, &size)) return NULL;
+    mono_model *m = NULL;
+    mono_error err;
+    mono_context *ctx = NULL;
+    float *out = NULL;
+    if (MT_CHECK_MSG(t, mono_model_load_from_memory(img, size, NULL, &m, &err) == MONO_OK, "%s", err.message) &&
+        MT_CHECK(t, mono_context_init(m, NULL, &ctx, &err) == MONO_OK)) {
+        size_t V = (size_t)g->n_vocab, T = (size_t)g->n_tokens;
+        out = malloc(sizeof(float) * T * V);
+        const float *lg;
+        int ok = 1;
+        if (by_token) {
+            for (size_t i = 0; i < T && ok; i++)
+                if ((ok = mono_context_eval(ctx, &g->input_ids[i], 1, 0, &lg, &err) == MONO_OK))
+                    memcpy(out + i * V, lg, sizeof(float) * V);
+        } else if ((ok = mono_context_eval(ctx, g->input_ids, (int)T, 1, &lg, &err) == MONO_OK)) {
+            memcpy(out, lg, sizeof(float) * T * V);
+        }
+        if (!MT_CHECK_MSG(t, ok, "%s", err.message)) { free(out); out = NULL; }
+    }
+    mono_context_free(ctx);
+    mono_model_free(m);
+    mono_free(img);
+    return out;
+}
+
+/* q, k and v (and gate, up) run as one group whose members need different
+ * activation formats (Q8_0 for q8_0, Q8_1 for q4_1, plain f32): each must
+ * get its own conversion. Reference: the same rounded weights stored as F32
+ * (so only the 8-bit activation rounding differs: ~1e-2 here, where a
+ * conversion given to the wrong matrix is O(1)), batch and token by token
+ * (gemm and vec_dot round differently, so the 8-bit roundings differ too). */
+static void test_mixed_group(mt_ctx *t, const golden *g) {
+    gguf_opts o = {"qwen2", NULL, NULL,
+                   {{"attn_q.weight", MONO_TYPE_Q8_0}, {"attn_k.weight", MONO_TYPE_Q4_1},
+                    {"ffn_gate.weight", MONO_TYPE_Q4_0}, {"ffn_up.weight", MONO_TYPE_Q5_1}}, 0};
+    float *mixed = eval_image(t, g, &o, 0);
+    float *mixed_tok = eval_image(t, g, &o, 1);
+    o.roundtrip = 1;
+    float *ref = eval_image(t, g, &o, 0);
+    if (mixed && mixed_tok && ref) {
+        size_t n = (size_t)g->n_tokens * g->n_vocab;
+        double e = rel_err(mixed, ref, n), e2 = rel_err(mixed_tok, mixed, n);
+        MT_CHECK_MSG(t, e <= 2e-2, "mixed-type q/k/v group vs rounded F32 weights: relative error %.3g", e);
+        MT_CHECK_MSG(t, e2 <= 2e-2, "mixed-type group, token by token vs batch: relative error %.3g", e2);
+        if (t->verbose) fprintf(stderr, "    mixed group: %.3g vs rounded f32, %.3g token vs batch\n", e, e2);
+    }
+    free(mixed);
+    free(mixed_tok);
+    free(ref);
+}
+
 static void expect_refusal(mt_ctx *t, const golden *g, gguf_opts o, mono_status want, const char *words) {
     uint8_t *img;
     size_t size;
@@ -131,11 +233,11 @@ static void test_refusals(mt_ctx *t, const golden *g) {
     MT_CHECK(t, m == NULL && strstr(err.message, "/nonexistent/model.gguf"));
     MT_CHECK_EQ_INT(t, mono_model_load(NULL, NULL, &m, &err), MONO_ERR_INVALID_ARG);
     MT_CHECK_EQ_INT(t, mono_model_load(g->dir, NULL, NULL, &err), MONO_ERR_INVALID_ARG);
-    expect_refusal(t, g, (gguf_opts){"llama", NULL, NULL}, MONO_ERR_UNSUPPORTED, "unsupported architecture");
-    expect_refusal(t, g, (gguf_opts){"gpt2", NULL, NULL}, MONO_ERR_UNSUPPORTED, "unsupported architecture");
-    expect_refusal(t, g, (gguf_opts){"qwen2", "blk.1.ffn_up.weight", NULL}, MONO_ERR_FORMAT, "blk.1.ffn_up.weight");
-    expect_refusal(t, g, (gguf_opts){"qwen2", "blk.0.attn_k.bias", NULL}, MONO_ERR_FORMAT, "blk.0.attn_k.bias");
-    expect_refusal(t, g, (gguf_opts){"qwen2", NULL, "blk.0.ffn_down.weight"}, MONO_ERR_FORMAT, "blk.0.ffn_down.weight");
+    expect_refusal(t, g, (gguf_opts){"llama", NULL, NULL, {{0}}, 0}, MONO_ERR_UNSUPPORTED, "unsupported architecture");
+    expect_refusal(t, g, (gguf_opts){"gpt2", NULL, NULL, {{0}}, 0}, MONO_ERR_UNSUPPORTED, "unsupported architecture");
+    expect_refusal(t, g, (gguf_opts){"qwen2", "blk.1.ffn_up.weight", NULL, {{0}}, 0}, MONO_ERR_FORMAT, "blk.1.ffn_up.weight");
+    expect_refusal(t, g, (gguf_opts){"qwen2", "blk.0.attn_k.bias", NULL, {{0}}, 0}, MONO_ERR_FORMAT, "blk.0.attn_k.bias");
+    expect_refusal(t, g, (gguf_opts){"qwen2", NULL, "blk.0.ffn_down.weight", {{0}}, 0}, MONO_ERR_FORMAT, "blk.0.ffn_down.weight");
 }
 
 /* ---- contexts ------------------------------------------------------------ */
@@ -328,6 +430,7 @@ void suite_model_api(mt_ctx *t) {
     }
     mono_model_free(m);
     test_gguf_in_memory(t, &g);
+    test_mixed_group(t, &g);
     test_refusals(t, &g);
     golden_close(&g);
 }
