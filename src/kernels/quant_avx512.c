@@ -89,7 +89,7 @@ QX_INLINE __m512i qz_unpack_pair(const qz_layout *L, const uint8_t *pb) {
         memcpy(&h1, pb + L->stride + L->qh, 4);
         uint64_t m = (uint64_t)(h0 & 0xFFFF) | (uint64_t)(h1 & 0xFFFF) << 16 | (uint64_t)(h0 >> 16) << 32 |
                      (uint64_t)(h1 >> 16) << 48;
-        u = _mm512_or_si512(u, _mm512_maskz_mov_epi8((__mmask64)m, _mm512_set1_epi8(0x10)));
+        u = _mm512_mask_add_epi8(u, (__mmask64)m, u, _mm512_set1_epi8(0x10)); /* bit 4 is clear: add = or */
     }
     return u;
 }
