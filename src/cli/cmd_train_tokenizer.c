@@ -6,14 +6,13 @@
  * Exit status: 0 on success, 1 when training or writing fails, 2 on bad
  * usage (unknown flag, bad value, missing --vocab-size/--out/files).
  */
-#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "monologue.h"
 
 #define CMD "train-tokenizer"
@@ -31,12 +30,6 @@ static void usage(FILE *f) {
             "  --no-nfc              do not NFC-normalize (the default normalizes, as Qwen2)\n"
             "  --min-frequency N     stop when the most frequent pair occurs fewer than N times\n"
             "  -q, --quiet           no summary on stderr\n");
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static int write_output(const char *path, const char *json, size_t len) {
@@ -119,12 +112,12 @@ int cmd_train_tokenizer(int argc, char **argv) {
     mono_train_stats stats = {0};
     char *json = NULL;
     size_t len = 0;
-    double t0 = now_seconds();
+    double t0 = mono_clock_seconds();
     if (mono_tokenizer_train_files(files, n_files, &opts, &json, &len, &stats, &err) != MONO_OK) {
         fprintf(stderr, "monologue " CMD ": %s\n", err.message);
         goto done;
     }
-    double secs = now_seconds() - t0;
+    double secs = mono_clock_seconds() - t0;
     if (write_output(out, json, len)) {
         rc = 0;
         if (!quiet)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "model/model.h"
 
@@ -45,12 +46,6 @@ static int default_threads(void) {
     if (n < 1) n = 1;
     if (n > 64) n = 64;
     return (int)n;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 mono_status mono_context_init(const mono_model *model, const mono_context_params *params, mono_context **out,
@@ -131,7 +126,7 @@ mono_status mono_context_eval(mono_context *ctx, const int32_t *tokens, int n, i
     mono_status s = reserve_logits(ctx, (size_t)rows, err);
     if (s != MONO_OK) return s;
 
-    double t0 = now_seconds();
+    double t0 = mono_clock_seconds();
     for (int off = 0; off < n; off += ctx->n_batch) {
         int c = n - off < ctx->n_batch ? n - off : ctx->n_batch;
         int last = off + c == n;
@@ -145,7 +140,7 @@ mono_status mono_context_eval(mono_context *ctx, const int32_t *tokens, int n, i
         }
         mono_forward_batch(&ctx->fwd, tokens + off, c, ctx->n_past + off, out, from);
     }
-    double dt = now_seconds() - t0;
+    double dt = mono_clock_seconds() - t0;
     ctx->n_past += n;
     ctx->n_logits = rows;
     if (n > 1) {

@@ -17,17 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "tokenizer/utf8.h"
 
 /* Prefill runs in chunks this long so a long prompt can be cancelled. */
 #define PREFILL_CHUNK 512
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 const char *mono_stop_reason_name(mono_stop_reason reason) {
     switch (reason) {
@@ -235,14 +230,14 @@ mono_status mono_generate(mono_context *ctx, const mono_tokenizer *tok, mono_sam
     for (size_t i = 0; st == MONO_OK && g.p->accept_prompt && i < n_prompt; i++)
         st = mono_sampler_accept(sampler, prompt[i], err);
     const float *logits = NULL;
-    double t0 = now_seconds();
+    double t0 = mono_clock_seconds();
     if (st == MONO_OK) st = gen_prefill(&g, prompt, n_prompt, &logits, err);
-    double t1 = now_seconds();
+    double t1 = mono_clock_seconds();
     if (st == MONO_OK) {
         stats->n_prompt = (int)n_prompt;
         st = gen_decode(&g, logits, stats, err);
     }
-    double t2 = now_seconds();
+    double t2 = mono_clock_seconds();
     stats->prefill_seconds = n_prompt ? t1 - t0 : 0.0;
     stats->decode_seconds = t2 - t1;
     if (stats->prefill_seconds > 0) stats->prefill_tok_s = stats->n_prompt / stats->prefill_seconds;
