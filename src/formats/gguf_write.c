@@ -4,7 +4,7 @@
  * and aligned tensor data into a sink (a FILE or a growing buffer), so a
  * large model is never copied in memory to be written to disk.
  */
-#define _POSIX_C_SOURCE 200809L   /* stat() */
+#define _POSIX_C_SOURCE 200809L   /* stat(), getpid() */
 #include "formats/gguf_write.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 
@@ -287,27 +288,43 @@ static void write_all(const mono_gguf_writer *w, sink *s) {
     }
 }
 
-/* A failed write removes what it left behind -- but only a regular file:
- * never a device (/dev/full), a FIFO or anything else that is not ours. */
-static int removable(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) != 0 || S_ISREG(sb.st_mode);
-}
-
-mono_status mono_gguf_writer_write_file(const mono_gguf_writer *w, const char *path, mono_error *err) {
-    int regular = removable(path);
+static mono_status write_to(const mono_gguf_writer *w, const char *path, mono_error *err) {
     FILE *f = fopen(path, "wb");
     if (!f) return mono_error_set(err, MONO_ERR_IO, "%s: %s", path, strerror(errno));
     sink s = {0};
     s.f = f;
     write_all(w, &s);
-    if (fclose(f) != 0) s.failed = 1;
-    if (s.failed) {
-        int e = errno;
-        if (regular) remove(path);
-        return mono_error_set(err, MONO_ERR_IO, "%s: write failed: %s", path, strerror(e));
-    }
+    int e = s.failed ? errno : 0;
+    if (fclose(f) != 0 && !e) e = errno;
+    if (s.failed || e) return mono_error_set(err, MONO_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
     return MONO_OK;
+}
+
+/* A file is written next to its final name and renamed over it when
+ * complete: a failed write leaves no partial file and the old one intact,
+ * and an input mapped from the same file (quantize a.gguf ./a.gguf) is
+ * never truncated under its reader. Anything that is not a regular file
+ * (/dev/stdout, /dev/full) is written in place and never removed. */
+mono_status mono_gguf_writer_write_file(const mono_gguf_writer *w, const char *path, mono_error *err) {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return write_to(w, path, err);
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
+    snprintf(tmp, n, "%s.%ld.part", path, (long)getpid());
+    mono_status st = write_to(w, tmp, err);
+    if (st == MONO_OK && rename(tmp, path) != 0)
+        st = mono_error_set(err, MONO_ERR_IO, "%s: %s", path, strerror(errno));
+    if (st != MONO_OK) {
+        remove(tmp);
+        if (err && !strncmp(err->message, tmp, strlen(tmp))) {   /* name the file the caller asked for */
+            char rest[sizeof err->message];
+            snprintf(rest, sizeof rest, "%s", err->message + strlen(tmp));
+            mono_error_set(err, st, "%s%s", path, rest);
+        }
+    }
+    free(tmp);
+    return st;
 }
 
 mono_status mono_gguf_writer_write_memory(const mono_gguf_writer *w, uint8_t **out, size_t *size, mono_error *err) {
