@@ -42,9 +42,10 @@ void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, i
                       size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, float *wrow) {
     const uint8_t *wd = w->data;
     if (xc) {
-        /* gemm is the prefill kernel (it reuses weight blocks across tokens);
-         * one token (decode) is a plain row-by-row vec_dot, measured ~10% faster */
-        if (k->gemm[w->type] && n_tok > 1) {
+        /* gemm reuses weight blocks across tokens (prefill) and has its own
+         * matrix-vector path for decode (an activation prepared once for all
+         * rows, two rows per pass): it beats a vec_dot per row at every n_tok */
+        if (k->gemm[w->type]) {
             k->gemm[w->type](w->n_cols, wd, w->row_bytes, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride);
             return;
         }
