@@ -84,7 +84,7 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     f->up = alloc_floats(f, B, F, &ok);
     f->rope_cos = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
     f->rope_sin = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
-    f->scores = alloc_floats(f, (size_t)f->n_threads, (size_t)n_ctx, &ok);
+    f->scores = alloc_floats(f, (size_t)f->n_threads * (size_t)(hp->n_head / hp->n_head_kv), (size_t)n_ctx, &ok);
     size_t max_cols = D > Q ? D : Q;
     if (F > max_cols) max_cols = F;
     f->mm.max_cols = (int64_t)max_cols;
@@ -181,36 +181,49 @@ static void add_rows(float *restrict x, const float *restrict y, size_t count) {
 typedef struct attn_task {
     mono_forward *f;
     int il, n, pos;
-    mono_vec_dot_fn dot;         /* q . cached key rows (F32 or F16), or NULL */
+    int per_unit;                /* query heads per unit of work (<= one GQA group) */
+    mono_gemm_fn gemm;           /* q K^T for the cache's element type, or NULL */
+    mono_vec_dot_fn dot;         /* fallback: one head at a time */
 } attn_task;
 
-/* One (token, head) pair per unit of work: softmax(q K^T * scale) V over the
- * cached positions 0 .. pos+t (the causal mask is the loop bound). */
+/* softmax(scale * s) in place over n values. */
+static void softmax(float *s, int n, float scale) {
+    float max = s[0];
+    for (int j = 1; j < n; j++)
+        if (s[j] > max) max = s[j];
+    float sum = 0;
+    for (int j = 0; j < n; j++) {
+        s[j] = expf((s[j] - max) * scale);
+        sum += s[j];
+    }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) s[j] *= inv;
+}
+
+/* One unit of work is (token t, kv head g, a run of the query heads that
+ * share g): softmax(q K^T / sqrt(hd), causal) V over the cached positions
+ * 0 .. pos+t (the causal mask is the loop bound). The heads of a group run
+ * together so each cached key and value row is read once for all of them;
+ * decode splits a group when there are fewer groups than threads. */
 static void attention_task(void *arg, int ith, int nth) {
     attn_task *a = arg;
     mono_forward *f = a->f;
     const mono_hparams *hp = &f->m->hp;
-    int H = hp->n_head, hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    int H = hp->n_head, Hkv = hp->n_head_kv, hd = hp->head_dim, group = H / Hkv;
+    int chunks = (group + a->per_unit - 1) / a->per_unit;
     float scale = 1.0f / sqrtf((float)hd);
-    float *p = f->scores + (size_t)ith * f->n_ctx;
+    float *p = f->scores + (size_t)ith * (size_t)group * (size_t)f->n_ctx;   /* [per_unit, n_ctx] */
     long long lo, hi;
-    mono_split_range((long long)a->n * H, ith, nth, &lo, &hi);
+    mono_split_range((long long)a->n * Hkv * chunks, ith, nth, &lo, &hi);
     for (long long u = lo; u < hi; u++) {
-        int t = (int)(u / H), h = (int)(u % H);
+        int t = (int)(u / ((long long)Hkv * chunks)), rest = (int)(u % ((long long)Hkv * chunks));
+        int g = rest / chunks, h0 = g * group + (rest % chunks) * a->per_unit;
+        int nh = g * group + group - h0 < a->per_unit ? g * group + group - h0 : a->per_unit;
         int n_pos = a->pos + t + 1;
-        const float *q = f->q + ((size_t)t * H + h) * hd;
-        mono_kv_cache_scores(&f->kv, a->il, h / group, hd, q, n_pos, scale, a->dot, p);
-        float max = p[0];
-        for (int j = 1; j < n_pos; j++)
-            if (p[j] > max) max = p[j];
-        float sum = 0;
-        for (int j = 0; j < n_pos; j++) {
-            p[j] = expf(p[j] - max);
-            sum += p[j];
-        }
-        float inv = 1.0f / sum;
-        for (int j = 0; j < n_pos; j++) p[j] *= inv;
-        mono_kv_cache_mix(&f->kv, a->il, h / group, hd, p, n_pos, f->att + ((size_t)t * H + h) * hd);
+        const float *q = f->q + ((size_t)t * H + h0) * hd;             /* [nh, hd] */
+        mono_kv_cache_scores_heads(&f->kv, a->gemm, a->dot, a->il, g, hd, q, nh, n_pos, p, (size_t)f->n_ctx);
+        for (int h = 0; h < nh; h++) softmax(p + (size_t)h * f->n_ctx, n_pos, scale);
+        mono_kv_cache_mix_heads(&f->kv, a->il, g, hd, p, (size_t)f->n_ctx, nh, n_pos, f->att + ((size_t)t * H + h0) * hd);
     }
 }
 
@@ -246,7 +259,10 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
     rope_apply(f, f->q, n, hp->n_head);
     rope_apply(f, f->k, n, hp->n_head_kv);
     mono_kv_cache_store(&f->kv, il, pos, n, f->k, f->v);
-    attn_task at = {f, il, n, pos, m->kernels.vec_dot[f->kv.type == MONO_KV_F16 ? MONO_TYPE_F16 : MONO_TYPE_F32]};
+    mono_type kt = f->kv.type == MONO_KV_F16 ? MONO_TYPE_F16 : MONO_TYPE_F32;
+    int group = hp->n_head / hp->n_head_kv, units = n * hp->n_head_kv;
+    int split = units >= f->n_threads ? 1 : (f->n_threads + units - 1) / units;   /* decode, many threads */
+    attn_task at = {f, il, n, pos, (group + split - 1) / split, m->kernels.gemm[kt], m->kernels.vec_dot[kt]};
     run(f->pool, attention_task, &at);                               /* att [n, Q] */
     matmul(f, &L->wo, f->att, n, f->xn);                             /* xn  [n, D] */
     add_rows(f->x, f->xn, (size_t)n * D);

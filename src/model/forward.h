@@ -36,7 +36,7 @@ typedef struct mono_forward {
     float *att;                  /* [n_batch, n_head*hd]   attention output */
     float *gate, *up;            /* [n_batch, n_ff]        MLP */
     float *rope_cos, *rope_sin;  /* [n_batch, hd/2]        per position, per pair */
-    float *scores;               /* [n_threads, n_ctx]     attention probabilities */
+    float *scores;               /* [n_threads, group, n_ctx] attention probabilities */
     mono_matmul_scratch mm;
     size_t scratch_bytes;        /* all of the above but the KV cache */
     mono_hidden_hook hook;

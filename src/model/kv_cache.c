@@ -136,3 +136,37 @@ void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const flo
             axpy(out + i, p[j], tmp, c);
         }
 }
+
+void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono_vec_dot_fn dot, int il, int g, int hd,
+                                const float *q, int n_heads, int n_pos, float *out, size_t out_stride) {
+    if (!gemm) {
+        for (int h = 0; h < n_heads; h++)
+            mono_kv_cache_scores(kv, il, g, hd, q + (size_t)h * hd, n_pos, 1.0f, dot, out + (size_t)h * out_stride);
+        return;
+    }
+    /* key rows are the "weights", the heads' queries the "tokens" */
+    size_t esize = elem_size(kv->type), row_bytes = (size_t)kv->kv_dim * esize;
+    const uint8_t *kp = (const uint8_t *)kv->k + (offset(kv, il, 0) + (size_t)g * (size_t)hd) * esize;
+    gemm(hd, kp, row_bytes, 0, n_pos, q, (size_t)hd * sizeof(float), n_heads, out, out_stride);
+}
+
+void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, const float *p, size_t p_stride,
+                             int n_heads, int n_pos, float *out) {
+    size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
+    memset(out, 0, (size_t)n_heads * (size_t)hd * sizeof(float));
+    if (kv->type == MONO_KV_F32) {
+        const float *vp = (const float *)kv->v + base;
+        for (int j = 0; j < n_pos; j++, vp += stride)
+            for (int h = 0; h < n_heads; h++) axpy(out + (size_t)h * hd, p[(size_t)h * p_stride + j], vp, hd);
+        return;
+    }
+    /* f16: widen a piece of the row once, then one axpy per head */
+    float tmp[256];
+    const uint16_t *vp = (const uint16_t *)kv->v + base;
+    for (int j = 0; j < n_pos; j++, vp += stride)
+        for (int i = 0; i < hd; i += 256) {
+            int c = hd - i < 256 ? hd - i : 256;
+            widen_f16(vp + i, tmp, c);
+            for (int h = 0; h < n_heads; h++) axpy(out + (size_t)h * hd + i, p[(size_t)h * p_stride + j], tmp, c);
+        }
+}

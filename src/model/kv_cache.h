@@ -39,6 +39,21 @@ void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const 
 /* out[0..hd) = sum_j p[j] * V[il][j][g*hd ..) over j in [0, n_pos). */
 void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out);
 
+/* Scores of n_heads query heads (q rows hd floats apart, the heads of one
+ * GQA group) against keys [0, n_pos) of kv head g, in one blocked product so
+ * each key row is read once for all of them:
+ *   out[h * out_stride + j] = dot(q_h, K[il][j][g*hd ..))   (unscaled)
+ * gemm is the kernel table's gemm for the cache's element type (F32 or F16
+ * rows against float32 queries); NULL falls back to dot (or the C loop)
+ * one head at a time. */
+void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono_vec_dot_fn dot, int il, int g, int hd,
+                                const float *q, int n_heads, int n_pos, float *out, size_t out_stride);
+
+/* out[h*hd ..) = sum_j p[h * p_stride + j] * V[il][j][g*hd ..) for each of
+ * n_heads heads, reading each value row once for all of them. */
+void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, const float *p, size_t p_stride,
+                             int n_heads, int n_pos, float *out);
+
 /* The half -> float widening the f16 cache uses (exposed for its test). */
 void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n);
 
