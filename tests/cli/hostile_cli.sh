@@ -22,7 +22,11 @@ trap 'rm -rf "$TMP"' EXIT
 /usr/bin/python3 tests/cli/hostile_gen.py "$H" "$GOLD" "$QTOK" >/dev/null || { echo "FAIL hostile_gen.py"; exit 1; }
 
 bins=("${MONO_BIN:-build/monologue}")
-[ -x build/asan/monologue ] && [ -z "${MONO_BIN:-}" ] && bins+=(build/asan/monologue)
+if [ -x build/asan/monologue ] && [ -z "${MONO_BIN:-}" ]; then
+  # a stale sanitizer build (MONO_QUICK=1 skips `make asan`) would test old code
+  if [ build/monologue -nt build/asan/monologue ]; then echo "note: build/asan/monologue is older than build/monologue: not used (make asan)"
+  else bins+=(build/asan/monologue); fi
+fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 export MONO_MODEL=$H/good.gguf      # the default model, so a missing -m never loads a big one
 fail=0 n=0
@@ -149,6 +153,10 @@ for f in bad badutf8 notjson; do
   c "tok_jsonl:$f" 1 $H/jsonl/$f.jsonl tokenize -t $TOK --jsonl
 done
 c tok_jsonl_decode 1 $H/jsonl/notjson.jsonl tokenize -t $TOK --jsonl --decode
+c tok_jsonl_decode_range 1 $H/jsonl/ids_range.jsonl tokenize -t $TOK --jsonl --decode
+c tok_jsonl_decode_neg 1 $H/jsonl/ids_neg.jsonl tokenize -t $TOK --jsonl --decode
+c tok_jsonl_text_as_ids 1 $H/jsonl/bad.jsonl tokenize -t $TOK --jsonl --decode
+c tok_pieces_decode 2 "$T" tokenize -t $TOK --decode --pieces
 
 # ---- train-tokenizer ----
 TX=$H/text/good.txt
@@ -279,6 +287,15 @@ full q_out_full 1 $N quantize $G /dev/full q8_0
 c q_in_missing 1 $N quantize $H/nope.gguf "$TMP/q.gguf" q8_0
 c q_in_devnull 1 $N quantize /dev/null "$TMP/q.gguf" q8_0
 c q_unknown 2 $N quantize --frob $G "$TMP/q.gguf" q8_0
+# the same file spelled two ways: the input is mapped while the output is written
+cp $G "$TMP/same.gguf"
+c q_same_file_other_spelling 0 $N quantize "$TMP/same.gguf" "$TMP/./same.gguf" q8_0
+c q_same_file_result_loads 0 $N info -m "$TMP/same.gguf"
+# a failed convert leaves an existing output as it was
+printf 'keep me' > "$TMP/keep.gguf"
+c conv_fail_keeps_old 1 $N convert -m $H/g_cut.gguf -o "$TMP/keep.gguf"
+[ "$(cat "$TMP/keep.gguf")" = "keep me" ] || { echo "FAIL conv_fail_keeps_old: the old output was changed"; fail=1; }
+ls "$TMP" | grep -q '\.part$' && { echo "FAIL: a .part file was left behind"; fail=1; }
 
 # ---- info ----
 c info_none 2 $N info
