@@ -111,7 +111,14 @@ static void widen_f16(const uint16_t *src, float *dst, int n) {
 void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n) { widen_f16(src, dst, n); }
 
 /* out[0..n) += w * v[0..n), in blocks of 8 the compiler turns into SIMD. */
-static void axpy(float *restrict out, float w, const float *restrict v, int n) {
+/* inlined everywhere, so the ISA clones below get their own wide copies */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE void axpy(float *restrict out, float w, const float *restrict v, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++) out[i + k] += w * v[i + k];
@@ -150,23 +157,76 @@ void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono
     gemm(hd, kp, row_bytes, 0, n_pos, q, (size_t)hd * sizeof(float), n_heads, out, out_stride);
 }
 
+/* The value mixing is most of attention's arithmetic and this file is built
+ * for the baseline ISA (SSE2 on x86-64): on x86 with GCC/clang's ifunc
+ * support, also compile it for AVX2 and AVX-512 and let the loader pick, so
+ * axpy runs 8 or 16 lanes wide. Same operations in the same order (no FMA
+ * contraction is enabled), so every clone gives the same floats. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__EMSCRIPTEN__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(MONO_NO_CLONES)
+#define MIX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MIX_CLONES
+#endif
+
+/* out[h] += sum_j p[h * p_stride + j] * rows[j] for nh heads over n rows of
+ * hd floats (rows row_stride apart). A head's 64-float slice of out stays in
+ * registers while the rows stream past (they are in L1/L2: the caller
+ * blocks them), so a row element costs one fused multiply-add and no
+ * load/store of out; each element still sums over j in order, like axpy. */
+#define MIX_W 64
+static ALWAYS_INLINE void mix_rows(float *restrict out, const float *restrict p, size_t p_stride, int nh, const float *rows,
+                            size_t row_stride, int n, int hd) {
+    for (int h = 0; h < nh; h++) {
+        const float *ph = p + (size_t)h * p_stride;
+        float *oh = out + (size_t)h * hd;
+        int i0 = 0;
+#if defined(__GNUC__)
+        /* GCC/clang vector types: four 16-float accumulators the compiler
+         * keeps in registers (a plain array stayed on the stack) */
+        typedef float v16 __attribute__((vector_size(64)));
+        for (; i0 + MIX_W <= hd; i0 += MIX_W) {
+            v16 a0, a1, a2, a3, r0, r1, r2, r3;
+            memcpy(&a0, oh + i0, 64), memcpy(&a1, oh + i0 + 16, 64);
+            memcpy(&a2, oh + i0 + 32, 64), memcpy(&a3, oh + i0 + 48, 64);
+            const float *r = rows + i0;
+            for (int j = 0; j < n; j++, r += row_stride) {
+                memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
+                a0 += ph[j] * r0, a1 += ph[j] * r1, a2 += ph[j] * r2, a3 += ph[j] * r3;
+            }
+            memcpy(oh + i0, &a0, 64), memcpy(oh + i0 + 16, &a1, 64);
+            memcpy(oh + i0 + 32, &a2, 64), memcpy(oh + i0 + 48, &a3, 64);
+        }
+#endif
+        if (i0 < hd) {
+            const float *r = rows + i0;
+            for (int j = 0; j < n; j++, r += row_stride) axpy(oh + i0, ph[j], r, hd - i0);
+        }
+    }
+}
+
+MIX_CLONES
 void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, const float *p, size_t p_stride,
                              int n_heads, int n_pos, float *out) {
     size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
     memset(out, 0, (size_t)n_heads * (size_t)hd * sizeof(float));
     if (kv->type == MONO_KV_F32) {
+        /* blocks of rows that stay in L2 while every head of the group passes over them */
+        const int block = 1024;
         const float *vp = (const float *)kv->v + base;
-        for (int j = 0; j < n_pos; j++, vp += stride)
-            for (int h = 0; h < n_heads; h++) axpy(out + (size_t)h * hd, p[(size_t)h * p_stride + j], vp, hd);
+        for (int j0 = 0; j0 < n_pos; j0 += block) {
+            int nb = n_pos - j0 < block ? n_pos - j0 : block;
+            mix_rows(out, p + j0, p_stride, n_heads, vp + (size_t)j0 * stride, stride, nb, hd);
+        }
         return;
     }
-    /* f16: widen a piece of the row once, then one axpy per head */
-    float tmp[256];
+    /* f16: widen a block of rows once (16 KiB), then mix it for every head */
+    float tmp[4096];
+    int block = 4096 / hd; /* hd <= 4096 (checked at load) */
     const uint16_t *vp = (const uint16_t *)kv->v + base;
-    for (int j = 0; j < n_pos; j++, vp += stride)
-        for (int i = 0; i < hd; i += 256) {
-            int c = hd - i < 256 ? hd - i : 256;
-            widen_f16(vp + i, tmp, c);
-            for (int h = 0; h < n_heads; h++) axpy(out + (size_t)h * hd + i, p[(size_t)h * p_stride + j], tmp, c);
-        }
+    for (int j0 = 0; j0 < n_pos; j0 += block) {
+        int nb = n_pos - j0 < block ? n_pos - j0 : block;
+        for (int j = 0; j < nb; j++) widen_f16(vp + (size_t)(j0 + j) * stride, tmp + (size_t)j * hd, hd);
+        mix_rows(out, p + j0, p_stride, n_heads, tmp, (size_t)hd, nb, hd);
+    }
 }
