@@ -274,6 +274,10 @@ int cmd_run(int argc, char **argv) {
     }
     const mono_tokenizer *tok = mono_model_tokenizer(m);
     if (!prompt_ids(&o, m, &ids, &n_ids)) { rc = 2; goto done; }
+    if (!tok && !o.print_ids) {   /* no text to show: never an empty answer that looks like one */
+        fprintf(stderr, "monologue run: the model has no tokenizer: printing the generated ids (as --print-ids)\n");
+        o.print_ids = 1;
+    }
 
     mono_context_params cp = mono_context_params_default();
     cp.n_ctx = (int)o.n_ctx;

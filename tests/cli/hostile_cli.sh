@@ -70,6 +70,8 @@ c ctl_info_gguf_folder 0 $N info -m $H/ok_gguf_folder
 c ctl_quantize_gguf_folder 0 $N quantize $H/ok_gguf_folder "$TMP/q.gguf" q8_0
 rm -f "$TMP/q.gguf"
 c ctl_notok_ids 0 $N run -m $H/gt_notok.gguf --tokens 1,2 -n 2 -q
+# no tokenizer: the answer is shown as ids, never as empty text
+grep -qE '^[0-9]+ [0-9]+$' "$TMP/out" || { echo "FAIL ctl_notok_ids: no ids on stdout: '$(cat "$TMP/out")'"; fail=1; }
 
 # ---- top level ----
 c top_none 2 $N
