@@ -9,8 +9,8 @@
  * decode (fewer than 4 tokens) of the legacy 32-weight types gets a
  * matrix-vector kernel that streams two blocks per 512-bit register:
  *
- *   - the activation row is prepared once per call: its bytes reordered to
- *     match how two weight blocks unpack into one register, the constant
+ *   - the activation row is prepared once per call: its quants packed
+ *     without the block headers (two blocks per 64 bytes, in order), the constant
  *     offset of the weights (Q4_0 stores q+8, Q5_0 q+16, Q8_0 is made
  *     unsigned as q+128) folded into a per-lane correction -off*sum(y) that
  *     seeds the vpdpbusd accumulator, and its scales decoded to floats;
@@ -31,7 +31,7 @@ typedef struct qz_layout {
     int qs;        /* offset of the 16/32 quant bytes */
     int qh;        /* offset of the 32 high bits, or -1 */
     int m;         /* offset of the min half (Q4_1/Q5_1), or -1 */
-    int nibbles;   /* 1: 4-bit quants (register holds lo_b, lo_b1, hi_b, hi_b1) */
+    int nibbles;   /* 1: 4-bit quants (low nibbles are weights 0-15, high 16-31) */
     int off;       /* subtracted weight offset: 128, 16, 8 or 0 */
 } qz_layout;
 
@@ -43,7 +43,7 @@ static const qz_layout qz_q5_1 = {24, 8, 4, 2, 1, 0};
 
 /* One token's activation row, prepared for a layout. */
 typedef struct qz_act {
-    int8_t y[QX_GEMM_MAX_COLS];            /* 64 bytes per block pair, reordered */
+    int8_t y[QX_GEMM_MAX_COLS];            /* 64 bytes per block pair, in order */
     int32_t c[QX_GEMM_MAX_COLS / 4];       /* 16 lanes per pair: -off * sum of 4 y */
     float dx[QX_GEMM_MAX_COLS / QX_QK];    /* activation scale per block */
     float sx[QX_GEMM_MAX_COLS / QX_QK];    /* Q8_1 block sum d*sum(q) per block */
@@ -61,37 +61,34 @@ QX_INLINE void qz_prepare(const qz_layout *L, const uint8_t *x, int64_t nb, qz_a
     for (int64_t p = 0; p < nb / 2; p++) {
         const int8_t *y0 = (const int8_t *)(x + (2 * p) * xb + xq), *y1 = (const int8_t *)(x + (2 * p + 1) * xb + xq);
         int8_t *d = a->y + 64 * p;
-        if (L->nibbles) {
-            memcpy(d, y0, 16); memcpy(d + 16, y1, 16); memcpy(d + 32, y0 + 16, 16); memcpy(d + 48, y1 + 16, 16);
-        } else {
-            memcpy(d, y0, 32); memcpy(d + 32, y1, 32);
-        }
+        memcpy(d, y0, 32);
+        memcpy(d + 32, y1, 32);
         __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)L->off),
                                         _mm512_loadu_si512(d));
         _mm512_storeu_si512(a->c + 16 * p, _mm512_sub_epi32(_mm512_setzero_si512(), s));
     }
 }
 
-/* Two consecutive weight blocks as 64 unsigned bytes in the prepared order. */
+/* Two consecutive weight blocks as 64 unsigned bytes, weights in order. */
 QX_INLINE __m512i qz_unpack_pair(const qz_layout *L, const uint8_t *pb) {
     if (!L->nibbles) {
         __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(pb + L->qs))),
                                        _mm256_loadu_si256((const __m256i *)(pb + L->stride + L->qs)), 1);
         return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
     }
-    __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(pb + L->qs))),
-                                        _mm_loadu_si128((const __m128i *)(pb + L->stride + L->qs)), 1);
-    __m512i u = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(t), _mm256_srli_epi16(t, 4), 1),
-                                 _mm512_set1_epi8(0x0F));
-    if (L->qh >= 0) {
-        uint32_t h0, h1;
-        memcpy(&h0, pb + L->qh, 4);
-        memcpy(&h1, pb + L->stride + L->qh, 4);
-        uint64_t m = (uint64_t)(h0 & 0xFFFF) | (uint64_t)(h1 & 0xFFFF) << 16 | (uint64_t)(h0 >> 16) << 32 |
-                     (uint64_t)(h1 >> 16) << 48;
-        u = _mm512_mask_add_epi8(u, (__mmask64)m, u, _mm512_set1_epi8(0x10)); /* bit 4 is clear: add = or */
-    }
-    return u;
+    /* [qs_b, qs_b, qs_b1, qs_b1], shifted by 0 or 4 per 16 bytes: the weights
+     * of both blocks in their natural order, so the high bits of Q5 are the
+     * two 32-bit qh words side by side */
+    __m512i v = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(pb + L->qs))),
+                                            0xFF00, _mm_loadu_si128((const __m128i *)(pb + L->stride + L->qs)));
+    v = _mm512_srlv_epi16(v, _mm512_setr_epi64(0, 0, 0x0004000400040004, 0x0004000400040004, 0, 0,
+                                               0x0004000400040004, 0x0004000400040004));
+    if (L->qh < 0) return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+    uint32_t h0, h1;
+    memcpy(&h0, pb + L->qh, 4);
+    memcpy(&h1, pb + L->stride + L->qh, 4);
+    __m512i hb = _mm512_maskz_mov_epi8((__mmask64)((uint64_t)h0 | (uint64_t)h1 << 32), _mm512_set1_epi8(0x10));
+    return _mm512_ternarylogic_epi32(v, _mm512_set1_epi8(0x0F), hb, 0xEA); /* (v & 0x0F) | hb */
 }
 
 /* Eight halves of eight consecutive blocks (the word indices say which
@@ -111,11 +108,9 @@ QX_INLINE __m256 qz_gather8(const qz_layout *L, const uint8_t *base, __m512i idx
     return _mm256_cvtph_ps(_mm512_castsi512_si128(r));
 }
 
-/* lane -> block-in-group permute base: nibble layout [2p x4, 2p+1 x4, 2p x4,
- * 2p+1 x4], Q8_0 layout [2p x8, 2p+1 x8] (add 2p for pair p) */
-static inline __m512i qz_lane_blk(const qz_layout *L) {
-    return L->nibbles ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
-                      : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+/* lane -> block-in-group permute base: [2p x8, 2p+1 x8] (add 2p for pair p) */
+static inline __m512i qz_lane_blk(void) {
+    return _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
 }
 
 /* The pairs after the last whole group of 8 blocks, with scalar scales. */
@@ -130,7 +125,7 @@ QX_INLINE float qz_row_tail(const qz_layout *L, const uint8_t *row, int64_t g, i
         __m512 s2 = _mm512_castps128_ps512(_mm_setr_ps(qx_h2f(h0) * a->dx[g], qx_h2f(h1) * a->dx[g + 1], 0, 0));
         __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->c + 8 * g), qz_unpack_pair(L, pb),
                                         _mm512_loadu_si512(a->y + 32 * g));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_permutexvar_ps(qz_lane_blk(L), s2), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_permutexvar_ps(qz_lane_blk(), s2), acc);
         if (L->m >= 0) {
             memcpy(&h0, pb + L->m, 2);
             memcpy(&h1, pb + L->stride + L->m, 2);
@@ -153,7 +148,7 @@ QX_INLINE void qz_rows(const qz_layout *L, const uint8_t *const *row, const int 
         macc[r] = _mm256_setzero_ps();
         for (int p = 0; p < 4; p++) acc[r][p] = _mm512_setzero_ps();
     }
-    const __m512i lane_blk = qz_lane_blk(L);
+    const __m512i lane_blk = qz_lane_blk();
     int64_t g = 0;
     for (; g + 8 <= nb; g += 8) {
         __m512 s16[2];
