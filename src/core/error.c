@@ -44,7 +44,9 @@ mono_status mono_error_prefix(mono_error *err, const char *fmt, ...) {
     va_end(ap);
     memcpy(old, err->message, sizeof old);
     old[sizeof old - 1] = '\0';
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    /* the old message is cut to what fits after the prefix */
+    int room = (int)sizeof err->message - (int)strlen(prefix) - 3;
+    snprintf(err->message, sizeof err->message, "%s: %.*s", prefix, room > 0 ? room : 0, old);
     return err->status;
 }
 
