@@ -165,13 +165,6 @@ static void rope_apply(const mono_forward *f, float *x, int n, int n_heads) {
     }
 }
 
-static void swiglu(float *restrict gate, const float *restrict up, size_t count) {
-    for (size_t i = 0; i < count; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
-    }
-}
-
 static void add_rows(float *restrict x, const float *restrict y, size_t count) {
     for (size_t i = 0; i < count; i++) x[i] += y[i];
 }
@@ -269,10 +262,8 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
 
     /* MLP block */
     rmsnorm(f->xn, f->x, L->ffn_norm, n, D, hp->rms_eps);           /* xn   [n, D] */
-    const mono_matrix *gu[2] = {&L->w_gate, &L->w_up};
-    float *gu_out[2] = {f->gate, f->up};                             /* gate, up [n, F] */
-    mono_matmul_group(&m->kernels, f->pool, gu, gu_out, 2, f->xn, n, &f->mm);
-    swiglu(f->gate, f->up, (size_t)n * hp->n_ff);
+    mono_matmul_swiglu(&m->kernels, f->pool, &L->w_gate, &L->w_up,   /* gate = silu(xn Wg^T) * (xn Wu^T) */
+                       f->xn, n, f->gate, f->up, &f->mm);            /* gate [n, F] */
     matmul(f, &L->w_down, f->gate, n, f->xn);                        /* xn   [n, D] */
     add_rows(f->x, f->xn, (size_t)n * D);
 }

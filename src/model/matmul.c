@@ -3,6 +3,7 @@
  */
 #include "model/matmul.h"
 
+#include <math.h>
 #include <string.h>
 
 /* 1 when w can run through vec_dot/gemm (else the float fallback). */
@@ -153,35 +154,35 @@ static void group_rows_task(void *arg, int ith, int nth) {
     }
 }
 
-void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws, float *const *outs,
-                       int count, const float *x, int64_t n_tok, mono_matmul_scratch *s) {
-    group_task g;
-    memset(&g, 0, sizeof g);
-    g.k = k;
-    g.ws = ws;
-    g.outs = outs;
-    g.count = count;
-    g.x = x;
-    g.n_tok = n_tok;
-    g.s = s;
+/* Fills g and converts x once per distinct vec_dot_type of ws. */
+static void group_prepare(group_task *g, const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws,
+                          float *const *outs, int count, const float *x, int64_t n_tok, mono_matmul_scratch *s) {
+    memset(g, 0, sizeof *g);
+    g->k = k;
+    g->ws = ws;
+    g->outs = outs;
+    g->count = count;
+    g->x = x;
+    g->n_tok = n_tok;
+    g->s = s;
     size_t slot = s->xq_bytes / MONO_MATMUL_MAX_GROUP;
     for (int i = 0; i < count; i++) {
         const mono_matrix *w = ws[i];
-        g.total_rows += w->n_rows;
+        g->total_rows += w->n_rows;
         if (!mono_matmul_has_kernels(k, w)) continue;
         mono_type vdt = mono_type_get(w->type)->vec_dot_type;
         if (vdt == MONO_TYPE_F32) {
-            g.xc[i] = x;
-            g.xc_row_bytes[i] = (size_t)w->n_cols * sizeof(float);
+            g->xc[i] = x;
+            g->xc_row_bytes[i] = (size_t)w->n_cols * sizeof(float);
             continue;
         }
         /* reuse an earlier conversion to the same type */
-        for (int j = 0; j < i && !g.xc[i]; j++)
-            if (g.xc[j] && g.xc[j] != x && mono_type_get(ws[j]->type)->vec_dot_type == vdt) {
-                g.xc[i] = g.xc[j];
-                g.xc_row_bytes[i] = g.xc_row_bytes[j];
+        for (int j = 0; j < i && !g->xc[i]; j++)
+            if (g->xc[j] && g->xc[j] != x && mono_type_get(ws[j]->type)->vec_dot_type == vdt) {
+                g->xc[i] = g->xc[j];
+                g->xc_row_bytes[i] = g->xc_row_bytes[j];
             }
-        if (g.xc[i]) continue;
+        if (g->xc[i]) continue;
         matmul_task m = {k, w, x, n_tok, NULL, 0, s, NULL, 0, NULL};
         m.convert = k->quantize_row[vdt] ? k->quantize_row[vdt] : mono_type_get(vdt)->from_float;
         m.xc_row_bytes = mono_type_row_bytes(vdt, w->n_cols);
@@ -190,8 +191,45 @@ void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_
         m.s = &sub;
         if (n_tok < 4) convert_task(&m, 0, 1);
         else run(pool, convert_task, &m);
-        g.xc[i] = sub.xq;
-        g.xc_row_bytes[i] = m.xc_row_bytes;
+        g->xc[i] = sub.xq;
+        g->xc_row_bytes[i] = m.xc_row_bytes;
     }
+}
+
+void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws, float *const *outs,
+                       int count, const float *x, int64_t n_tok, mono_matmul_scratch *s) {
+    group_task g;
+    group_prepare(&g, k, pool, ws, outs, count, x, n_tok, s);
     run(pool, group_rows_task, &g);
+}
+
+/* ---- the MLP's gate/up pair with SwiGLU ---------------------------------- */
+
+/* Each slice takes the same rows [lo, hi) of gate and up, so it can apply
+ * silu(gate) * up to its own columns of the output with no extra pool run. */
+static void swiglu_rows_task(void *arg, int ith, int nth) {
+    group_task *g = arg;
+    const mono_matrix *wg = g->ws[0], *wu = g->ws[1];
+    long long lo, hi;
+    mono_split_range(wg->n_rows, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    float *wrow = g->s->wrow ? g->s->wrow + (size_t)ith * (size_t)g->s->max_cols : NULL;
+    size_t F = (size_t)wg->n_rows;
+    mono_matmul_rows(g->k, wg, lo, hi, g->xc[0], g->xc_row_bytes[0], g->x, g->n_tok, g->outs[0], F, wrow);
+    mono_matmul_rows(g->k, wu, lo, hi, g->xc[1], g->xc_row_bytes[1], g->x, g->n_tok, g->outs[1], F, wrow);
+    for (int64_t t = 0; t < g->n_tok; t++) {
+        float *restrict gate = g->outs[0] + (size_t)t * F;
+        const float *restrict up = g->outs[1] + (size_t)t * F;
+        for (long long r = lo; r < hi; r++) gate[r] = gate[r] / (1.0f + expf(-gate[r])) * up[r];
+    }
+}
+
+void mono_matmul_swiglu(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w_gate,
+                        const mono_matrix *w_up, const float *x, int64_t n_tok, float *gate, float *up,
+                        mono_matmul_scratch *s) {
+    const mono_matrix *ws[2] = {w_gate, w_up};
+    float *outs[2] = {gate, up};
+    group_task g;
+    group_prepare(&g, k, pool, ws, outs, 2, x, n_tok, s);
+    run(pool, swiglu_rows_task, &g);
 }

@@ -46,6 +46,14 @@ void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix
 void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws, float *const *outs,
                        int count, const float *x, int64_t n_tok, mono_matmul_scratch *s);
 
+/* The MLP's first half: gate = silu(x Wg^T) * (x Wu^T), up = x Wu^T, in one
+ * pool run (one conversion of x; each slice computes the same rows of both
+ * and applies SwiGLU to them). w_gate and w_up have the same shape;
+ * gate and up are [n_tok, w_gate->n_rows]. */
+void mono_matmul_swiglu(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w_gate,
+                        const mono_matrix *w_up, const float *x, int64_t n_tok, float *gate, float *up,
+                        mono_matmul_scratch *s);
+
 /* 1 when w runs through the kernel table's vec_dot/gemm, 0 when it takes
  * the float32 fallback (to_float per row). */
 int mono_matmul_has_kernels(const mono_kernels *k, const mono_matrix *w);
