@@ -281,6 +281,13 @@ hf("hf_cfg_dir")
 os.remove(os.path.join(OUT, "hf_cfg_dir/config.json")); os.mkdir(os.path.join(OUT, "hf_cfg_dir/config.json"))
 hf("hf_weights_dir", no_weights=True); os.makedirs(os.path.join(OUT, "hf_weights_dir/model.safetensors"), exist_ok=True)
 
+# sharded folders whose index is hostile
+for name, index in [("traversal", {"weight_map": {"model.embed_tokens.weight": "../../etc/passwd"}}),
+                    ("missing", {"weight_map": {"model.embed_tokens.weight": "nope.safetensors"}}),
+                    ("notobj", {"weight_map": [1]}), ("empty", {"weight_map": {}}), ("dot", {"weight_map": {"a": "."}}),
+                    ("valint", {"weight_map": {"a": 5}})]:
+    hf("hf_shard_" + name, no_weights=True)
+    put("hf_shard_%s/model.safetensors.index.json" % name, json.dumps(index))
 put("hf_dir_badgguf/model.gguf", open(os.path.join(OUT, "g_cut_data.gguf"), "rb").read())   # folder holding a broken model.gguf
 put("hf_dir_empty_gguf/model.gguf", b"")
 put("ok_gguf_folder/model.gguf", open(os.path.join(OUT, "good.gguf"), "rb").read())             # positive control
