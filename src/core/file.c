@@ -27,6 +27,7 @@ static mono_status read_stream(FILE *f, const char *path, uint8_t **out, size_t 
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap + 1);
     if (!buf) return mono_error_set(err, MONO_ERR_NOMEM, "%s: out of memory", path);
+    errno = 0;
     for (;;) {
         if (len == cap) {
             size_t ncap;
@@ -39,7 +40,11 @@ static mono_status read_stream(FILE *f, const char *path, uint8_t **out, size_t 
         len += got;
         if (got == 0) break;
     }
-    if (ferror(f)) { free(buf); return mono_error_set(err, MONO_ERR_IO, "%s: read failed", path); }
+    if (ferror(f)) {   /* EISDIR when a folder was given where a file belongs */
+        int e = errno;
+        free(buf);
+        return mono_error_set(err, MONO_ERR_IO, "%s: read failed: %s", path, e ? strerror(e) : "I/O error");
+    }
     buf[len] = 0;
     *out = buf; *size = len;
     return MONO_OK;
