@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine.h"
+#include "core/file.h"
 #include "model/model.h"
 #include "runtime/chat.h"
 #include "monologue.h"
@@ -71,32 +72,15 @@ static void usage(FILE *f) {
 
 /* Reads -f FILE (or standard input for '-') into o->prompt. */
 static int read_prompt_file(run_opts *o) {
-    FILE *f = strcmp(o->prompt_file, "-") ? fopen(o->prompt_file, "rb") : stdin;
-    if (!f) {
-        fprintf(stderr, "monologue run: cannot open %s: %s\n", o->prompt_file, strerror(errno));
+    char *buf;
+    size_t len;
+    mono_error err;
+    mono_status st = strcmp(o->prompt_file, "-") ? mono_file_read_text(o->prompt_file, &buf, &len, &err)
+                                                  : mono_file_read_stream(stdin, "standard input", &buf, &len, &err);
+    if (st != MONO_OK) {
+        fprintf(stderr, "monologue run: cannot open the prompt: %s\n", err.message);
         return 0;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 == cap) {
-            char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
-            if (!nb) { free(buf); buf = NULL; break; }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int failed = ferror(f);
-    if (f != stdin) fclose(f);
-    if (!buf || failed) {
-        free(buf);
-        fprintf(stderr, "monologue run: reading %s failed (or it is over 1 GiB)\n", o->prompt_file);
-        return 0;
-    }
-    buf[len] = '\0';
     if (strlen(buf) != len) {
         free(buf);
         fprintf(stderr, "monologue run: %s contains a NUL byte; a prompt is text\n", o->prompt_file);

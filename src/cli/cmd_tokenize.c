@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "monologue.h"
 
@@ -55,33 +56,6 @@ static void usage(FILE *f) {
 static int fail(const char *what, const mono_error *err) {
     fprintf(stderr, "monologue tokenize: %s%s%s\n", what, err ? ": " : "", err ? err->message : "");
     return 1;
-}
-
-/* Reads all of stdin into a heap buffer (NUL-terminated). */
-static char *read_stdin(size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, stdin);
-        n += got;
-        if (got == 0) break;
-        if (cap - n - 1 == 0) {
-            char *p = cap > ((size_t)-1) / 2 ? NULL : realloc(buf, cap * 2);
-            if (!p) {
-                free(buf);
-                return NULL;
-            }
-            buf = p;
-            cap *= 2;
-        }
-    }
-    if (!buf || ferror(stdin)) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
 }
 
 static void write_ids(const int32_t *ids, size_t n) {
@@ -289,9 +263,9 @@ int cmd_tokenize(int argc, char **argv) {
         return fail("", &err);
     }
     size_t len;
-    char *in = read_stdin(&len);
-    if (!in) {
-        rc = fail("reading stdin failed", NULL);
+    char *in = NULL;
+    if (mono_file_read_stream(stdin, "standard input", &in, &len, &err) != MONO_OK) {
+        rc = fail("reading", &err);
     } else if (!o.jsonl) {
         rc = o.decode ? run_decode(&o, tok, in, len, 0) : run_encode(&o, enc, in, len);
     } else {

@@ -100,6 +100,16 @@ void mono_blob_close(mono_blob *blob) {
     memset(blob, 0, sizeof *blob);
 }
 
+mono_status mono_file_read_stream(FILE *f, const char *name, char **out, size_t *size, mono_error *err) {
+    uint8_t *buf;
+    size_t n;
+    mono_status st = read_stream(f, name, &buf, &n, err);
+    if (st != MONO_OK) return st;
+    *out = (char *)buf;
+    if (size) *size = n;
+    return MONO_OK;
+}
+
 mono_status mono_file_read_text(const char *path, char **out, size_t *size, mono_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return mono_error_set(err, MONO_ERR_IO, "%s: %s", path, strerror(errno));

@@ -7,6 +7,7 @@
 #define MONO_CORE_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "monologue.h"
@@ -28,5 +29,9 @@ void mono_blob_close(mono_blob *blob);
 
 /* Reads a whole (small) file into a NUL-terminated heap buffer. */
 mono_status mono_file_read_text(const char *path, char **out, size_t *size, mono_error *err);
+
+/* The same for an open stream read to its end (standard input); name is
+ * what error messages call it. */
+mono_status mono_file_read_stream(FILE *f, const char *name, char **out, size_t *size, mono_error *err);
 
 #endif
