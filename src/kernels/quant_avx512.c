@@ -24,6 +24,7 @@
 #define MONO_QX_VNNI 1
 #include "kernels/quant_x86_dot.h"
 #include "kernels/quant_x86_gemm.h"
+#include "kernels/quant_x86_tile.h"
 
 /* Per-type constants of the legacy layouts. */
 typedef struct qz_layout {
@@ -232,7 +233,9 @@ QX_INLINE void qz_gemv(const qz_layout *L, mono_vec_dot_fn odd_dot, int64_t n, c
 #define QZ_GEMM(T, tname)                                                                                       \
     static void qz_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,    \
                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                             \
-        if (n_tok >= 4 || n > QX_GEMM_MAX_COLS)                                                                 \
+        if (n_tok >= 4)                                                                                         \
+            qt_gemm_legacy(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);      \
+        else if (n > QX_GEMM_MAX_COLS)                                                                          \
             qx_gemm_any(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);         \
         else                                                                                                    \
             qz_gemv(&qz_##tname, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                \
