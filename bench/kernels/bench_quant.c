@@ -108,6 +108,8 @@ typedef struct mat_job {
     long long rows, cols, n_tok;
     const void *xq;
     float *out;
+    int repacked; /* w is the kernels' repacked form: gemm_repacked */
+    char **plain; /* with repacked: the original copies, for llama.cpp's turn */
 } mat_job;
 
 static void mat_task(void *arg, int ith, int nth) {
@@ -119,6 +121,12 @@ static void mat_task(void *arg, int ith, int nth) {
             for (long long t = 0; t < j->n_tok; t++)
                 j->ggml_dot((int)j->cols, &j->out[t * j->rows + r], 0, j->w + r * j->row_bytes, 0,
                             (const char *)j->xq + t * j->x_row_bytes, 0, 1);
+    } else if (j->repacked) { /* whole row groups per thread */
+        const long long g = j->k->repack_rows[j->type], ng = (j->rows + g - 1) / g;
+        mono_split_range(ng, ith, nth, &lo, &hi);
+        hi = hi * g < j->rows ? hi * g : j->rows;
+        j->k->gemm_repacked[j->type](j->cols, j->w, j->rows, lo * g, hi, j->xq, j->x_row_bytes, j->n_tok, j->out,
+                                     (size_t)j->rows);
     } else if (j->k->gemm[j->type]) {
         j->k->gemm[j->type](j->cols, j->w, j->row_bytes, lo, hi, j->xq, j->x_row_bytes, j->n_tok, j->out,
                             (size_t)j->rows);
@@ -133,12 +141,12 @@ static void mat_task(void *arg, int ith, int nth) {
 /* Runs job over the copies for about `seconds`; returns seconds per product. */
 static double time_products(mono_threadpool *pool, mat_job *job, char **copies, int n_copies, double seconds) {
     int reps = 0;
-    job->w = copies[0];
+    job->w = job->ggml_dot && job->plain ? job->plain[0] : copies[0];
     mono_threadpool_run(pool, mat_task, job); /* warm-up */
     double t0 = now_s(), t;
     do {
         for (int c = 0; c < n_copies; c++) {
-            job->w = copies[c];
+            job->w = job->ggml_dot && job->plain ? job->plain[c] : copies[c];
             mono_threadpool_run(pool, mat_task, job);
             reps++;
         }
@@ -235,7 +243,8 @@ static void bench_type(mono_threadpool *pool, const mono_kernels *k, const ggml_
             for (long long c = 0; c < cols; c++) xf[c] = (float)((c * 7 + t * 13) % 23 - 11) * 0.1f;
             vt->from_float(xf, xq + t * xrb, cols);
         }
-        mat_job job = {k, NULL, type, NULL, rb, xrb, rows, cols, 1, xq, out};
+        mat_job job = {.k = k, .type = type, .row_bytes = rb, .x_row_bytes = xrb, .rows = rows, .cols = cols,
+                       .n_tok = 1, .xq = xq, .out = out};
         double ours, theirs;
         time_pair(pool, &job, gt ? gt->vec_dot : NULL, copies, n_copies, seconds, &ours, &theirs);
         double gbs = mat / ours / 1e9;
@@ -243,6 +252,25 @@ static void bench_type(mono_threadpool *pool, const mono_kernels *k, const ggml_
                shapes[s].what, rows, cols, mat / 1e6, ours * 1e6, gbs, 100 * gbs / bw);
         if (gt) printf("  llama.cpp %5.1f GB/s  ratio %.2fx", mat / theirs / 1e9, theirs / ours);
         printf("\n");
+        if (k->repack[type] && k->repack_size[type](rows, cols)) { /* the load-time repacked form, same bytes */
+            size_t rsz = k->repack_size[type](rows, cols);
+            char **rp = malloc(n_copies * sizeof *rp);
+            for (int c = 0; c < n_copies; c++) {
+                rp[c] = aligned_alloc(64, (rsz + 63) / 64 * 64);
+                k->repack[type](copies[c], rb, rows, cols, rp[c]);
+            }
+            mat_job rj = job;
+            rj.repacked = 1;
+            rj.plain = copies;
+            double rt, tt;
+            time_pair(pool, &rj, gt ? gt->vec_dot : NULL, rp, n_copies, seconds, &rt, &tt);
+            printf("  %-5s decode %-12s repacked x%d         %6.1f us  %5.1f GB/s  %3.0f%% of read bw", tr->name,
+                   shapes[s].what, k->repack_rows[type], rt * 1e6, mat / rt / 1e9, 100 * mat / rt / 1e9 / bw);
+            if (gt) printf("  llama.cpp %5.1f GB/s  ratio %.2fx", mat / tt / 1e9, tt / rt);
+            printf("  (%.2fx the row kernel)\n", ours / rt);
+            for (int c = 0; c < n_copies; c++) free(rp[c]);
+            free(rp);
+        }
         if (s == 0 && n_tok > 1) { /* prefill on the cache-resident matrix */
             job.n_tok = ntk;
             char *one[1] = {copies[0]};

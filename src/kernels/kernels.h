@@ -43,6 +43,25 @@ typedef void (*mono_gemm_fn)(int64_t n, const void *w, size_t w_row_bytes, int64
                              const void *x, size_t x_row_bytes, int64_t n_tok,
                              float *out, size_t out_stride);
 
+/* Optional load-time repacking for decode (llama.cpp repacks Q4_0 the same
+ * way): the rows of a matrix interleaved in groups of repack_rows[type], so
+ * that one 512-bit vpdpbusd serves 16 rows and the per-block scale work is
+ * done once per 16 rows. NULL entries: no repacked form for that type here.
+ *   repack_size(rows, n): bytes of the repacked [rows x n] matrix (the last
+ *     group padded with zero rows), 0 if this shape is not supported;
+ *   repack(w, w_row_bytes, rows, n, dst): writes it (dst: repack_size bytes,
+ *     64-byte aligned is best); the original matrix is not needed afterwards;
+ *   gemm_repacked(n, wr, rows, r0, r1, x, x_row_bytes, n_tok, out, os): as
+ *     mono_gemm_fn, W given as the whole repacked matrix wr of `rows` rows.
+ *     Any [r0, r1) works; ranges that start on a multiple of repack_rows
+ *     avoid recomputing a shared group. Exact per-block integer sums, as
+ *     vec_dot (only float summation order differs). */
+typedef size_t (*mono_repack_size_fn)(int64_t rows, int64_t n);
+typedef void (*mono_repack_fn)(const void *w, size_t w_row_bytes, int64_t rows, int64_t n, void *dst);
+typedef void (*mono_gemm_repacked_fn)(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1,
+                                      const void *x, size_t x_row_bytes, int64_t n_tok, float *out,
+                                      size_t out_stride);
+
 typedef struct mono_kernels {
     mono_cpu cpu;
     const char *isa;                         /* best ISA in use, e.g. "avx512" */
@@ -51,6 +70,11 @@ typedef struct mono_kernels {
     /* activation conversion to a vec_dot_type (may be a SIMD version of the
      * type's from_float; must give the same bytes) */
     void (*quantize_row[MONO_TYPE_COUNT])(const float *src, void *dst, int64_t n);
+    /* optional repacking (see above); all NULL/0 unless an ISA fills them */
+    int repack_rows[MONO_TYPE_COUNT];
+    mono_repack_size_fn repack_size[MONO_TYPE_COUNT];
+    mono_repack_fn repack[MONO_TYPE_COUNT];
+    mono_gemm_repacked_fn gemm_repacked[MONO_TYPE_COUNT];
 } mono_kernels;
 
 /* Fills k for this CPU: portable first, then each ISA the CPU supports. */

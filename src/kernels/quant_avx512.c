@@ -247,6 +247,96 @@ QZ_GEMM(Q4_1, q4_1)
 QZ_GEMM(Q5_1, q5_1)
 #undef QZ_GEMM
 
+/* ------------------------------------------- Q4_0 repacked 16 rows wide */
+
+/* Layout: groups of QR_ROWS rows; in a group, per block column b, QR_CHUNK
+ * bytes: the 16 rows' scales (16 halves), then four 64-byte vectors R_m
+ * (m = 0..3) whose bytes 4j..4j+3 are row j's qs[4m..4m+3]. The low nibbles
+ * of R_m are weights 4m..4m+3 of each row, the high ones 16+4m..16+4m+3, so
+ * one vpdpbusd against a broadcast of those 4 activation bytes adds the
+ * products of all 16 rows, one row per lane. Rows past `rows` are zero. */
+#define QR_ROWS 16
+#define QR_CHUNK (2 * QR_ROWS + 4 * 64)
+
+static size_t qr_repack_size_q4_0(int64_t rows, int64_t n) {
+    if (rows <= 0 || n <= 0 || n % QX_QK) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK;
+}
+
+static void qr_repack_q4_0(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
+    const int64_t nb = n / QX_QK, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    uint8_t *d = dst;
+    memset(d, 0, qr_repack_size_q4_0(rows, n));
+    for (int64_t g = 0; g < ng; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
+                const mono_block_q4_0 *blk = (const mono_block_q4_0 *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
+                memcpy(c + 2 * j, &blk->d, 2);
+                for (int m = 0; m < 4; m++) memcpy(c + 2 * QR_ROWS + 64 * m + 4 * j, blk->qs + 4 * m, 4);
+            }
+        }
+}
+
+/* Sums of 16 rows of group g over blocks [b0, b1) against one Q8_0 row x,
+ * with c[b] = -8 * sum(y of block b) and dx[b] its scale (b - b0 indexed). */
+QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
+                          const int32_t *c, const float *dx) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK;
+    for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK) {
+        const uint8_t *y = x + (size_t)b * sizeof(mono_block_q8_0) + 2;
+        __m512i i0 = _mm512_set1_epi32(c[b - b0]), i1 = _mm512_setzero_si512();
+        QX_UNROLL
+        for (int m = 0; m < 4; m++) {
+            int32_t ylo, yhi;
+            memcpy(&ylo, y + 4 * m, 4);
+            memcpy(&yhi, y + 16 + 4 * m, 4);
+            __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
+            i0 = _mm512_dpbusd_epi32(i0, _mm512_and_si512(r, m4), _mm512_set1_epi32(ylo));
+            i1 = _mm512_dpbusd_epi32(i1, _mm512_and_si512(_mm512_srli_epi16(r, 4), m4), _mm512_set1_epi32(yhi));
+        }
+        __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(dx[b - b0]));
+        __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
+        if ((b - b0) & 1) acc1 = _mm512_fmadd_ps(f, sc, acc1);
+        else acc0 = _mm512_fmadd_ps(f, sc, acc0);
+    }
+    return _mm512_add_ps(acc0, acc1);
+}
+
+static void qr_gemm_q4_0(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                         int64_t n_tok, float *out, size_t os) {
+    enum { CH = 256 }; /* blocks per activation chunk (the prepared sums live on the stack) */
+    const int64_t nb = n / QX_QK;
+    int32_t c[CH];
+    float dx[CH];
+    if (r1 > rows) r1 = rows;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        float *o = out + (size_t)t * os;
+        for (int64_t b0 = 0; b0 < nb; b0 += CH) {
+            const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
+            for (int64_t b = b0; b < b1; b++) {
+                const mono_block_q8_0 *xb = (const mono_block_q8_0 *)xt + b;
+                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(8),
+                                                _mm256_loadu_si256((const __m256i *)xb->qs));
+                c[b - b0] = -qx_hsum_epi32(s);
+                dx[b - b0] = qx_h2f(xb->d);
+            }
+            for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+                float v[QR_ROWS];
+                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx));
+                for (int j = 0; j < QR_ROWS; j++) {
+                    int64_t r = g * QR_ROWS + j;
+                    if (r < r0 || r >= r1) continue;
+                    o[r] = b0 ? o[r] + v[j] : v[j];
+                }
+            }
+        }
+    }
+}
+
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
     qx_register(k);
@@ -255,4 +345,8 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->gemm[MONO_TYPE_Q5_0] = qz_gemm_q5_0;
     k->gemm[MONO_TYPE_Q4_1] = qz_gemm_q4_1;
     k->gemm[MONO_TYPE_Q5_1] = qz_gemm_q5_1;
+    k->repack_rows[MONO_TYPE_Q4_0] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q4_0] = qr_repack_size_q4_0;
+    k->repack[MONO_TYPE_Q4_0] = qr_repack_q4_0;
+    k->gemm_repacked[MONO_TYPE_Q4_0] = qr_gemm_q4_0;
 }

@@ -1,0 +1,106 @@
+/*
+ * test_quant_repack.c -- the optional load-time repacked decode kernels
+ * (mono_kernels.repack / gemm_repacked, kernels.h):
+ *   - repack_size refuses shapes it cannot hold and counts the padded groups;
+ *   - gemm_repacked on the repacked matrix equals the portable vec_dot loop
+ *     on the original rows, for row counts around the group width (1, 15,
+ *     16, 17, 40), rows ranges that start and end inside a group, 1..3
+ *     tokens, output strides, rows of more than one activation chunk, and
+ *     weight bytes that are random rather than quantizer output;
+ *   - outputs outside [r0, r1) and between strides are left alone;
+ *   - the repacked buffer is allocated at exactly repack_size bytes, so
+ *     ASan catches a kernel or repacker that reads or writes past it.
+ * Only ISAs with a repacked form fill these entries; elsewhere the suite
+ * checks that the table leaves them all empty.
+ */
+#include <stdlib.h>
+
+#include "kernels/quant.h"
+#include "test.h"
+
+static uint64_t rp_rng(uint64_t *s) {
+    *s ^= *s >> 12; *s ^= *s << 25; *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+static float rp_frand(uint64_t *s) { return (float)((rp_rng(s) >> 40) * (1.0 / 16777216.0)) * 2 - 1; }
+
+/* One shape: rows x n weights of `type` (random bytes if `raw`), tokens
+ * ntok, rows [r0, r1); returns the number of wrong outputs. */
+static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int type, int64_t rows, int64_t n,
+                   int ntok, int64_t r0, int64_t r1, int raw, uint64_t *s) {
+    const mono_type_traits *tr = mono_type_get(type), *vt = mono_type_get(tr->vec_dot_type);
+    const size_t wrb = mono_type_row_bytes(type, n), xrb = mono_type_row_bytes(tr->vec_dot_type, n);
+    const size_t os = (size_t)rows + 3;
+    uint8_t *w = malloc(wrb * rows), *x = malloc(xrb * ntok);
+    float *f = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * os * ntok), *ref = malloc(sizeof(float) * os * ntok);
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t i = 0; i < n; i++) f[i] = 0.05f * rp_frand(s);
+        tr->from_float(f, w + r * wrb, n);
+        if (raw) /* random quant bytes, the quantizer's (finite) scales kept */
+            for (int64_t b = 0; b < n / tr->block_size; b++)
+                for (size_t j = 2; j < tr->block_bytes; j++) w[r * wrb + b * tr->block_bytes + j] = (uint8_t)rp_rng(s);
+    }
+    for (int i = 0; i < ntok; i++) {
+        for (int64_t j = 0; j < n; j++) f[j] = rp_frand(s) * (rp_rng(s) % 40 == 0 ? 6.0f : 1.0f);
+        vt->from_float(f, x + i * xrb, n);
+    }
+    size_t sz = k->repack_size[type](rows, n);
+    int bad = 0;
+    MT_CHECK_MSG(t, sz >= (size_t)rows * wrb, "%s repack_size(%lld, %lld) = %zu < the matrix", tr->name,
+                 (long long)rows, (long long)n, sz);
+    uint8_t *wr = malloc(sz);
+    k->repack[type](w, wrb, rows, n, wr);
+    for (size_t i = 0; i < os * ntok; i++) out[i] = ref[i] = -777.0f;
+    k->gemm_repacked[type](n, wr, rows, r0, r1, x, xrb, ntok, out, os);
+    mono_gemm_by_vec_dot(p->vec_dot[type], n, w, wrb, r0, r1, x, xrb, ntok, ref, os);
+    double big = 1e-3;
+    for (size_t i = 0; i < os * ntok; i++) big = fmax(big, fabs(ref[i]));
+    for (size_t i = 0; i < os * ntok; i++)
+        if (!(fabs((double)out[i] - ref[i]) <= 2e-5 * big + 1e-6)) {
+            if (!bad) fprintf(stderr, "    [%zu] %.9g vs %.9g\n", i, out[i], ref[i]);
+            bad++;
+        }
+    MT_CHECK_MSG(t, bad == 0, "%s repacked rows=%lld n=%lld ntok=%d [%lld, %lld)%s: %d outputs differ", tr->name,
+                 (long long)rows, (long long)n, ntok, (long long)r0, (long long)r1, raw ? " raw" : "", bad);
+    free(w); free(x); free(f); free(out); free(ref); free(wr);
+    return bad;
+}
+
+void suite_quant_repack(mt_ctx *t) {
+    mono_kernels k, p;
+    mono_kernels_init(&k);
+    memset(&p, 0, sizeof p);
+    mono_kernels_register_quant_portable(&p);
+    int any = 0;
+    uint64_t s = 0x5eed1234abcdull;
+    for (int type = 0; type < MONO_TYPE_COUNT; type++) {
+        int set = (k.repack_size[type] != NULL) + (k.repack[type] != NULL) + (k.gemm_repacked[type] != NULL);
+        MT_CHECK_MSG(t, set == 0 || set == 3, "type %d: repack entries filled in part", type);
+        if (set != 3) {
+            MT_CHECK_EQ_INT(t, k.repack_rows[type], 0);
+            continue;
+        }
+        any = 1;
+        const mono_type_traits *tr = mono_type_get(type);
+        MT_CHECK(t, k.repack_rows[type] > 0);
+        MT_CHECK_EQ_INT(t, k.repack_size[type](0, 256), 0);
+        MT_CHECK_EQ_INT(t, k.repack_size[type](16, tr->block_size + 1), 0);
+        MT_CHECK_EQ_INT(t, k.repack_size[type](16, 0), 0);
+        const int64_t g = k.repack_rows[type];
+        /* one padded group more than 17 rows need */
+        MT_CHECK(t, k.repack_size[type](g + 1, 256) == 2 * k.repack_size[type](g, 256));
+        static const int64_t rows_list[] = {1, 15, 16, 17, 40};
+        static const int64_t cols_list[] = {32, 96, 896, 8224}; /* 8224: 257 blocks, past one stack chunk */
+        for (int ri = 0; ri < 5; ri++)
+            for (int ci = 0; ci < 4; ci++) {
+                int64_t rows = rows_list[ri], n = cols_list[ci] / 32 * tr->block_size;
+                if (n % tr->block_size) continue;
+                int ntok = 1 + (ri + ci) % 3;
+                rp_case(t, &k, &p, type, rows, n, ntok, 0, rows, 0, &s);
+                if (rows > 4) rp_case(t, &k, &p, type, rows, n, ntok, 3, rows - 2, 0, &s);
+                if (rows > 33) rp_case(t, &k, &p, type, rows, n, 1, 16, 33, 1, &s);
+                rp_case(t, &k, &p, type, rows, n, 2, 0, rows, 1, &s);
+            }
+    }
+    if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0)");
+}
