@@ -16,7 +16,8 @@
  * D = n_embd, H = n_head, Hkv = n_head_kv, hd = head_dim, F = n_ff,
  * V = n_vocab. Everything is float32 except the weights, which the matmul
  * reads in their stored type. The matmuls and attention run on the thread
- * pool; the cheap elementwise steps run on the calling thread.
+ * pool; so do the elementwise steps of a batch (split by tokens), while
+ * decode runs those on the calling thread.
  */
 #include "model/forward.h"
 
@@ -147,11 +148,11 @@ static void rope_tables(mono_forward *f, int n, int pos) {
         }
 }
 
-/* Rotates each of n_heads heads of every row of x ([n, n_heads*hd]). */
-static void rope_apply(const mono_forward *f, float *x, int n, int n_heads) {
+/* Rotates each of n_heads heads of rows [t0, t1) of x ([n, n_heads*hd]). */
+static void rope_apply(const mono_forward *f, float *x, int t0, int t1, int n_heads) {
     int hd = f->m->hp.head_dim, half = hd / 2;
     int neox = f->m->arch->rope == MONO_ROPE_NEOX;
-    for (int t = 0; t < n; t++) {
+    for (int t = t0; t < t1; t++) {
         const float *c = f->rope_cos + (size_t)t * half, *s = f->rope_sin + (size_t)t * half;
         for (int h = 0; h < n_heads; h++) {
             float *v = x + ((size_t)t * n_heads + h) * hd;
@@ -167,6 +168,68 @@ static void rope_apply(const mono_forward *f, float *x, int n, int n_heads) {
 
 static void add_rows(float *restrict x, const float *restrict y, size_t count) {
     for (size_t i = 0; i < count; i++) x[i] += y[i];
+}
+
+/* ---- the elementwise steps of a layer, per token ------------------------
+ *
+ * Each step works on rows [t0, t1) of the batch; a batch of a few tokens
+ * (decode) runs them on the calling thread, a longer one splits the rows
+ * over the pool. */
+
+typedef enum { STEP_ATTN_IN, STEP_QKV_POST, STEP_FFN_IN, STEP_FFN_OUT } step_kind;
+
+typedef struct step_task {
+    mono_forward *f;
+    const mono_layer *L;
+    step_kind kind;
+    int n;
+} step_task;
+
+static void step_rows(const step_task *st, int t0, int t1) {
+    mono_forward *f = st->f;
+    const mono_hparams *hp = &f->m->hp;
+    const mono_layer *L = st->L;
+    int n = t1 - t0, D = hp->n_embd, hd = hp->head_dim, Q = hp->n_head * hd, KV = hp->n_head_kv * hd;
+    float *x = f->x + (size_t)t0 * D, *xn = f->xn + (size_t)t0 * D;
+    float *q = f->q + (size_t)t0 * Q, *k = f->k + (size_t)t0 * KV, *v = f->v + (size_t)t0 * KV;
+    switch (st->kind) {
+    case STEP_ATTN_IN:                                               /* xn = rmsnorm(x) * attn_norm */
+        rmsnorm(xn, x, L->attn_norm, n, D, hp->rms_eps);
+        break;
+    case STEP_QKV_POST:                                              /* biases, q/k norms, rope */
+        add_bias(q, L->bq, n, Q);
+        add_bias(k, L->bk, n, KV);
+        add_bias(v, L->bv, n, KV);
+        if (f->m->arch->qk_norm) {                                   /* per head, [n*H, hd] */
+            rmsnorm(q, q, L->q_norm, n * hp->n_head, hd, hp->rms_eps);
+            rmsnorm(k, k, L->k_norm, n * hp->n_head_kv, hd, hp->rms_eps);
+        }
+        rope_apply(f, f->q, t0, t1, hp->n_head);
+        rope_apply(f, f->k, t0, t1, hp->n_head_kv);
+        break;
+    case STEP_FFN_IN:                                                /* x += attention out; xn = rmsnorm(x) * ffn_norm */
+        add_rows(x, xn, (size_t)n * D);
+        rmsnorm(xn, x, L->ffn_norm, n, D, hp->rms_eps);
+        break;
+    case STEP_FFN_OUT:                                               /* x += MLP out */
+        add_rows(x, xn, (size_t)n * D);
+        break;
+    }
+}
+
+static void step_task_fn(void *arg, int ith, int nth) {
+    const step_task *st = arg;
+    long long lo, hi;
+    mono_split_range(st->n, ith, nth, &lo, &hi);
+    if (lo < hi) step_rows(st, (int)lo, (int)hi);
+}
+
+static void run(mono_threadpool *pool, mono_task_fn fn, void *arg);
+
+static void step(mono_forward *f, const mono_layer *L, step_kind kind, int n) {
+    step_task st = {f, L, kind, n};
+    if (n < 4) step_rows(&st, 0, n); /* a pool round trip costs more than a few rows */
+    else run(f->pool, step_task_fn, &st);
 }
 
 /* ---- attention ----------------------------------------------------------- */
@@ -235,22 +298,13 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
     const mono_model *m = f->m;
     const mono_hparams *hp = &m->hp;
     const mono_layer *L = &m->layers[il];
-    int D = hp->n_embd, hd = hp->head_dim, Q = hp->n_head * hd, KV = hp->n_head_kv * hd;
 
     /* attention block */
-    rmsnorm(f->xn, f->x, L->attn_norm, n, D, hp->rms_eps);          /* xn [n, D] */
+    step(f, L, STEP_ATTN_IN, n);                                     /* xn [n, D] */
     const mono_matrix *qkv[3] = {&L->wq, &L->wk, &L->wv};           /* one pass over the three: */
     float *qkv_out[3] = {f->q, f->k, f->v};                          /* q [n, Q], k, v [n, KV] */
     mono_matmul_group(&m->kernels, f->pool, qkv, qkv_out, 3, f->xn, n, &f->mm);
-    add_bias(f->q, L->bq, n, Q);
-    add_bias(f->k, L->bk, n, KV);
-    add_bias(f->v, L->bv, n, KV);
-    if (m->arch->qk_norm) {                                          /* per head, [n*H, hd] */
-        rmsnorm(f->q, f->q, L->q_norm, n * hp->n_head, hd, hp->rms_eps);
-        rmsnorm(f->k, f->k, L->k_norm, n * hp->n_head_kv, hd, hp->rms_eps);
-    }
-    rope_apply(f, f->q, n, hp->n_head);
-    rope_apply(f, f->k, n, hp->n_head_kv);
+    step(f, L, STEP_QKV_POST, n);                                    /* + bias, rope(q, k) */
     mono_kv_cache_store(&f->kv, il, pos, n, f->k, f->v);
     mono_type kt = f->kv.type == MONO_KV_F16 ? MONO_TYPE_F16 : MONO_TYPE_F32;
     int group = hp->n_head / hp->n_head_kv, units = n * hp->n_head_kv;
@@ -258,14 +312,13 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
     attn_task at = {f, il, n, pos, (group + split - 1) / split, m->kernels.gemm[kt], m->kernels.vec_dot[kt]};
     run(f->pool, attention_task, &at);                               /* att [n, Q] */
     matmul(f, &L->wo, f->att, n, f->xn);                             /* xn  [n, D] */
-    add_rows(f->x, f->xn, (size_t)n * D);
 
     /* MLP block */
-    rmsnorm(f->xn, f->x, L->ffn_norm, n, D, hp->rms_eps);           /* xn   [n, D] */
+    step(f, L, STEP_FFN_IN, n);                                      /* x += xn; xn = rmsnorm(x) [n, D] */
     mono_matmul_swiglu(&m->kernels, f->pool, &L->w_gate, &L->w_up,   /* gate = silu(xn Wg^T) * (xn Wu^T) */
                        f->xn, n, f->gate, f->up, &f->mm);            /* gate [n, F] */
     matmul(f, &L->w_down, f->gate, n, f->xn);                        /* xn   [n, D] */
-    add_rows(f->x, f->xn, (size_t)n * D);
+    step(f, L, STEP_FFN_OUT, n);                                     /* x += xn */
 }
 
 /* ---- the whole model ---------------------------------------------------- */
