@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hostile_cli.sh -- every `monologue` subcommand against bad input: hostile
+# hostile_cli.sh -- every `monologue` subcommand (bench too) against bad input: hostile
 # GGUF / safetensors / config.json / generation_config.json / tokenizer.json
 # files (made at test time by hostile_gen.py into build/hostile/), invalid
 # UTF-8 on stdin and in prompts, prompts longer than the context, token ids
@@ -104,6 +104,8 @@ for m in $models; do
   c "run_ids:$m" $ids $N run -m "$p" --tokens 1,2,3 -n 4 -q
   c "eval:$m" $ids $N eval -m "$p" --tokens 1,2,3 --logits-out "$TMP/logits"
   c "chat:$m" $txt "$T" chat -m "$p" -n 4 --temp 0 -q
+  [ $m = g_nan_weights.gguf ] && b=012 || b=$ids    # a benchmark times, it does not read the logits
+  c "bench:$m" $b $N bench -m "$p" -p 4 -n 2 -r 1 --no-warmup
   [ $tok != - ] && c "tokenize:$m" $tok "$T" tokenize -t "$p"
 done
 # conversion of structurally broken models
@@ -298,6 +300,15 @@ printf 'keep me' > "$TMP/keep.gguf"
 c conv_fail_keeps_old 1 $N convert -m $H/g_cut.gguf -o "$TMP/keep.gguf"
 [ "$(cat "$TMP/keep.gguf")" = "keep me" ] || { echo "FAIL conv_fail_keeps_old: the old output was changed"; fail=1; }
 ls "$TMP" | grep -q '\.part$' && { echo "FAIL: a .part file was left behind"; fail=1; }
+
+# ---- bench ----
+for flag in -p -n -r -t; do
+  for v in -1 nan abc 1e999 99999999999999999999; do c "bench_flag:$flag=$v" 2 $N bench -m $G $flag "$v"; done
+  c "bench_flag_missing:$flag" 2 $N bench -m $G $flag
+done
+c bench_nothing 2 $N bench -m $G -p 0 -n 0
+c bench_unknown 2 $N bench -m $G --frob
+c bench_model_missing 1 $N bench -m $H/nope.gguf
 
 # ---- info ----
 c info_none 2 $N info
