@@ -247,45 +247,60 @@ QZ_GEMM(Q4_1, q4_1)
 QZ_GEMM(Q5_1, q5_1)
 #undef QZ_GEMM
 
-/* ------------------------------------------- Q4_0 repacked 16 rows wide */
+/* ------------------------------- Q4_0 and Q5_0 repacked 16 rows wide */
 
-/* Layout: groups of QR_ROWS rows; in a group, per block column b, QR_CHUNK
- * bytes: the 16 rows' scales (16 halves), then four 64-byte vectors R_m
- * (m = 0..3) whose bytes 4j..4j+3 are row j's qs[4m..4m+3]. The low nibbles
- * of R_m are weights 4m..4m+3 of each row, the high ones 16+4m..16+4m+3, so
- * one vpdpbusd against a broadcast of those 4 activation bytes adds the
- * products of all 16 rows, one row per lane. Rows past `rows` are zero. */
+/* Layout: groups of QR_ROWS rows; in a group, per block column b, one chunk:
+ * the 16 rows' scales (16 halves), then four 64-byte vectors R_m (m = 0..3)
+ * whose bytes 4j..4j+3 are row j's qs[4m..4m+3]. The low nibbles of R_m
+ * are weights 4m..4m+3 of each row, the high ones 16+4m..16+4m+3, so one
+ * vpdpbusd against a broadcast of those 4 activation bytes adds the
+ * products of all 16 rows, one row per lane. Q5_0 adds 64 bytes of high
+ * bits as byte masks of those vectors: for each m a 64-bit mask for the low
+ * nibbles (bit 4j+k = qh bit 4m+k of row j) and one for the high nibbles
+ * (qh bit 16+4m+k). Same size as the rows (18 or 22 bytes a row and block);
+ * rows past `rows` are zero. */
 #define QR_ROWS 16
-#define QR_CHUNK (2 * QR_ROWS + 4 * 64)
+#define QR_CHUNK(five) (2 * QR_ROWS + 4 * 64 + ((five) ? 64 : 0))
 
-static size_t qr_repack_size_q4_0(int64_t rows, int64_t n) {
+QX_INLINE size_t qr_size(int64_t rows, int64_t n, int five) {
     if (rows <= 0 || n <= 0 || n % QX_QK) return 0;
-    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK(five);
 }
 
-static void qr_repack_q4_0(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
+QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst, int five) {
     const int64_t nb = n / QX_QK, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    const size_t bb = five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0), qs = five ? 6 : 2;
     uint8_t *d = dst;
-    memset(d, 0, qr_repack_size_q4_0(rows, n));
+    memset(d, 0, qr_size(rows, n, five));
     for (int64_t g = 0; g < ng; g++)
         for (int64_t b = 0; b < nb; b++) {
-            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK;
+            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK(five);
+            uint64_t mk[8] = {0};
             for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
-                const mono_block_q4_0 *blk = (const mono_block_q4_0 *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
-                memcpy(c + 2 * j, &blk->d, 2);
-                for (int m = 0; m < 4; m++) memcpy(c + 2 * QR_ROWS + 64 * m + 4 * j, blk->qs + 4 * m, 4);
+                const uint8_t *blk = (const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb + (size_t)b * bb;
+                memcpy(c + 2 * j, blk, 2);
+                for (int m = 0; m < 4; m++) memcpy(c + 2 * QR_ROWS + 64 * m + 4 * j, blk + qs + 4 * m, 4);
+                if (five) {
+                    uint32_t qh;
+                    memcpy(&qh, blk + 2, 4);
+                    for (int m = 0; m < 4; m++) {
+                        mk[2 * m] |= (uint64_t)((qh >> (4 * m)) & 0xF) << (4 * j);
+                        mk[2 * m + 1] |= (uint64_t)((qh >> (16 + 4 * m)) & 0xF) << (4 * j);
+                    }
+                }
             }
+            if (five) memcpy(c + 2 * QR_ROWS + 4 * 64, mk, sizeof mk);
         }
 }
 
 /* Sums of 16 rows of group g over blocks [b0, b1) against one Q8_0 row x,
- * with c[b] = -8 * sum(y of block b) and dx[b] its scale (b - b0 indexed). */
+ * with c[b] = -off * sum(y of block b) and dx[b] its scale (b - b0 indexed). */
 QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
-                          const int32_t *c, const float *dx) {
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
+                          const int32_t *c, const float *dx, int five) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), h = _mm512_set1_epi8(0x10);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK;
-    for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK) {
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK(five);
+    for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK(five)) {
         const uint8_t *y = x + (size_t)b * sizeof(mono_block_q8_0) + 2;
         __m512i i0 = _mm512_set1_epi32(c[b - b0]), i1 = _mm512_setzero_si512();
         QX_UNROLL
@@ -293,9 +308,20 @@ QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
             int32_t ylo, yhi;
             memcpy(&ylo, y + 4 * m, 4);
             memcpy(&yhi, y + 16 + 4 * m, 4);
-            __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
-            i0 = _mm512_dpbusd_epi32(i0, _mm512_and_si512(r, m4), _mm512_set1_epi32(ylo));
-            i1 = _mm512_dpbusd_epi32(i1, _mm512_and_si512(_mm512_srli_epi16(r, 4), m4), _mm512_set1_epi32(yhi));
+            __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m), lo, hi;
+            if (five) {
+                uint64_t kl, kh;
+                memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
+                memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
+                lo = _mm512_ternarylogic_epi32(r, m4, _mm512_maskz_mov_epi8((__mmask64)kl, h), 0xEA);
+                hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(r, 4), m4, _mm512_maskz_mov_epi8((__mmask64)kh, h),
+                                               0xEA); /* (a & b) | c */
+            } else {
+                lo = _mm512_and_si512(r, m4);
+                hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+            }
+            i0 = _mm512_dpbusd_epi32(i0, lo, _mm512_set1_epi32(ylo));
+            i1 = _mm512_dpbusd_epi32(i1, hi, _mm512_set1_epi32(yhi));
         }
         __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(dx[b - b0]));
         __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
@@ -305,8 +331,8 @@ QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
     return _mm512_add_ps(acc0, acc1);
 }
 
-static void qr_gemm_q4_0(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                         int64_t n_tok, float *out, size_t os) {
+QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                       int64_t n_tok, float *out, size_t os, int five) {
     enum { CH = 256 }; /* blocks per activation chunk (the prepared sums live on the stack) */
     const int64_t nb = n / QX_QK;
     int32_t c[CH];
@@ -319,14 +345,14 @@ static void qr_gemm_q4_0(int64_t n, const void *wr, int64_t rows, int64_t r0, in
             const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
             for (int64_t b = b0; b < b1; b++) {
                 const mono_block_q8_0 *xb = (const mono_block_q8_0 *)xt + b;
-                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(8),
+                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(five ? 16 : 8),
                                                 _mm256_loadu_si256((const __m256i *)xb->qs));
                 c[b - b0] = -qx_hsum_epi32(s);
                 dx[b - b0] = qx_h2f(xb->d);
             }
             for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
                 float v[QR_ROWS];
-                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx));
+                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx, five));
                 for (int j = 0; j < QR_ROWS; j++) {
                     int64_t r = g * QR_ROWS + j;
                     if (r < r0 || r >= r1) continue;
@@ -336,6 +362,19 @@ static void qr_gemm_q4_0(int64_t n, const void *wr, int64_t rows, int64_t r0, in
         }
     }
 }
+
+#define QR_TYPE(tname, five)                                                                                     \
+    static size_t qr_repack_size_##tname(int64_t rows, int64_t n) { return qr_size(rows, n, five); }            \
+    static void qr_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
+        qr_pack(w, wrb, rows, n, dst, five);                                                                     \
+    }                                                                                                            \
+    static void qr_gemm_##tname(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,  \
+                                size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
+        qr_gemm(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                              \
+    }
+QR_TYPE(q4_0, 0)
+QR_TYPE(q5_0, 1)
+#undef QR_TYPE
 
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
@@ -349,4 +388,8 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack_size[MONO_TYPE_Q4_0] = qr_repack_size_q4_0;
     k->repack[MONO_TYPE_Q4_0] = qr_repack_q4_0;
     k->gemm_repacked[MONO_TYPE_Q4_0] = qr_gemm_q4_0;
+    k->repack_rows[MONO_TYPE_Q5_0] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q5_0] = qr_repack_size_q5_0;
+    k->repack[MONO_TYPE_Q5_0] = qr_repack_q5_0;
+    k->gemm_repacked[MONO_TYPE_Q5_0] = qr_gemm_q5_0;
 }
