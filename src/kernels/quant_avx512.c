@@ -257,29 +257,35 @@ QZ_GEMM(Q5_1, q5_1)
  * products of all 16 rows, one row per lane. Q5_0 adds 64 bytes of high
  * bits as byte masks of those vectors: for each m a 64-bit mask for the low
  * nibbles (bit 4j+k = qh bit 4m+k of row j) and one for the high nibbles
- * (qh bit 16+4m+k). Same size as the rows (18 or 22 bytes a row and block);
- * rows past `rows` are zero. */
+ * (qh bit 16+4m+k). Q8_0 (kind 2) has eight vectors R_m of row j's
+ * qs[4m..4m+3] + 128 (unsigned for vpdpbusd; the offset goes into the
+ * block's correction). Same size as the rows (18, 22 or 34 bytes a row and
+ * block); rows past `rows` are zero. */
 #define QR_ROWS 16
-#define QR_CHUNK(five) (2 * QR_ROWS + 4 * 64 + ((five) ? 64 : 0))
+#define QR_CHUNK(kind) (2 * QR_ROWS + ((kind) == 2 ? 8 * 64 : 4 * 64 + ((kind) ? 64 : 0)))
 
-QX_INLINE size_t qr_size(int64_t rows, int64_t n, int five) {
+QX_INLINE size_t qr_size(int64_t rows, int64_t n, int kind) {
     if (rows <= 0 || n <= 0 || n % QX_QK) return 0;
-    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK(five);
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK(kind);
 }
 
-QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst, int five) {
+QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst, int kind) {
     const int64_t nb = n / QX_QK, ng = (rows + QR_ROWS - 1) / QR_ROWS;
-    const size_t bb = five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0), qs = five ? 6 : 2;
+    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
+    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
+    const size_t qs = five ? 6 : 2;
     uint8_t *d = dst;
-    memset(d, 0, qr_size(rows, n, five));
+    memset(d, 0, qr_size(rows, n, kind));
     for (int64_t g = 0; g < ng; g++)
         for (int64_t b = 0; b < nb; b++) {
-            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK(five);
+            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK(kind);
             uint64_t mk[8] = {0};
             for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
                 const uint8_t *blk = (const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb + (size_t)b * bb;
                 memcpy(c + 2 * j, blk, 2);
-                for (int m = 0; m < 4; m++) memcpy(c + 2 * QR_ROWS + 64 * m + 4 * j, blk + qs + 4 * m, 4);
+                for (int m = 0; m < nv; m++)
+                    for (int e = 0; e < 4; e++) /* Q8_0: q + 128 */
+                        c[2 * QR_ROWS + 64 * m + 4 * j + e] = (uint8_t)(blk[qs + 4 * m + e] ^ (kind == 2 ? 0x80 : 0));
                 if (five) {
                     uint32_t qh;
                     memcpy(&qh, blk + 2, 4);
@@ -296,32 +302,43 @@ QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void 
 /* Sums of 16 rows of group g over blocks [b0, b1) against one Q8_0 row x,
  * with c[b] = -off * sum(y of block b) and dx[b] its scale (b - b0 indexed). */
 QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
-                          const int32_t *c, const float *dx, int five) {
+                          const int32_t *c, const float *dx, int kind) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), h = _mm512_set1_epi8(0x10);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK(five);
-    for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK(five)) {
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK(kind);
+    for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK(kind)) {
         const uint8_t *y = x + (size_t)b * sizeof(mono_block_q8_0) + 2;
         __m512i i0 = _mm512_set1_epi32(c[b - b0]), i1 = _mm512_setzero_si512();
-        QX_UNROLL
-        for (int m = 0; m < 4; m++) {
-            int32_t ylo, yhi;
-            memcpy(&ylo, y + 4 * m, 4);
-            memcpy(&yhi, y + 16 + 4 * m, 4);
-            __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m), lo, hi;
-            if (five) {
-                uint64_t kl, kh;
-                memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
-                memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
-                lo = _mm512_ternarylogic_epi32(r, m4, _mm512_maskz_mov_epi8((__mmask64)kl, h), 0xEA);
-                hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(r, 4), m4, _mm512_maskz_mov_epi8((__mmask64)kh, h),
-                                               0xEA); /* (a & b) | c */
-            } else {
-                lo = _mm512_and_si512(r, m4);
-                hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+        if (kind == 2) {
+            QX_UNROLL
+            for (int m = 0; m < 8; m++) {
+                int32_t y4;
+                memcpy(&y4, y + 4 * m, 4);
+                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
+                if (m & 1) i1 = _mm512_dpbusd_epi32(i1, r, _mm512_set1_epi32(y4));
+                else i0 = _mm512_dpbusd_epi32(i0, r, _mm512_set1_epi32(y4));
             }
-            i0 = _mm512_dpbusd_epi32(i0, lo, _mm512_set1_epi32(ylo));
-            i1 = _mm512_dpbusd_epi32(i1, hi, _mm512_set1_epi32(yhi));
+        } else {
+            QX_UNROLL
+            for (int m = 0; m < 4; m++) {
+                int32_t ylo, yhi;
+                memcpy(&ylo, y + 4 * m, 4);
+                memcpy(&yhi, y + 16 + 4 * m, 4);
+                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m), lo, hi;
+                if (kind == 1) {
+                    uint64_t kl, kh;
+                    memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
+                    memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
+                    lo = _mm512_ternarylogic_epi32(r, m4, _mm512_maskz_mov_epi8((__mmask64)kl, h), 0xEA);
+                    hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(r, 4), m4, _mm512_maskz_mov_epi8((__mmask64)kh, h),
+                                                   0xEA); /* (a & b) | c */
+                } else {
+                    lo = _mm512_and_si512(r, m4);
+                    hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                }
+                i0 = _mm512_dpbusd_epi32(i0, lo, _mm512_set1_epi32(ylo));
+                i1 = _mm512_dpbusd_epi32(i1, hi, _mm512_set1_epi32(yhi));
+            }
         }
         __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(dx[b - b0]));
         __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
@@ -332,7 +349,7 @@ QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
 }
 
 QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                       int64_t n_tok, float *out, size_t os, int five) {
+                       int64_t n_tok, float *out, size_t os, int kind) {
     enum { CH = 256 }; /* blocks per activation chunk (the prepared sums live on the stack) */
     const int64_t nb = n / QX_QK;
     int32_t c[CH];
@@ -345,14 +362,14 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
             const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
             for (int64_t b = b0; b < b1; b++) {
                 const mono_block_q8_0 *xb = (const mono_block_q8_0 *)xt + b;
-                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(five ? 16 : 8),
+                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)(kind == 2 ? 128 : kind ? 16 : 8)),
                                                 _mm256_loadu_si256((const __m256i *)xb->qs));
                 c[b - b0] = -qx_hsum_epi32(s);
                 dx[b - b0] = qx_h2f(xb->d);
             }
             for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
                 float v[QR_ROWS];
-                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx, five));
+                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx, kind));
                 for (int j = 0; j < QR_ROWS; j++) {
                     int64_t r = g * QR_ROWS + j;
                     if (r < r0 || r >= r1) continue;
@@ -374,6 +391,7 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
     }
 QR_TYPE(q4_0, 0)
 QR_TYPE(q5_0, 1)
+QR_TYPE(q8_0, 2)
 #undef QR_TYPE
 
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
@@ -392,4 +410,8 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack_size[MONO_TYPE_Q5_0] = qr_repack_size_q5_0;
     k->repack[MONO_TYPE_Q5_0] = qr_repack_q5_0;
     k->gemm_repacked[MONO_TYPE_Q5_0] = qr_gemm_q5_0;
+    k->repack_rows[MONO_TYPE_Q8_0] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q8_0] = qr_repack_size_q8_0;
+    k->repack[MONO_TYPE_Q8_0] = qr_repack_q8_0;
+    k->gemm_repacked[MONO_TYPE_Q8_0] = qr_gemm_q8_0;
 }
