@@ -1,7 +1,8 @@
 /*
  * fuzz_quant.c -- the quantized types on arbitrary bytes: dequantization,
  * every dot product of this CPU's kernel table and of the portable one, the
- * blocked gemm for 1..5 tokens, and quantize -> dequantize of finite floats.
+ * blocked gemm for 1..5 tokens, the repacked decode kernels where the table
+ * has them, and quantize -> dequantize of finite floats.
  * Nothing may crash or trip a sanitizer; finite SIMD and portable dot
  * products of finite dequantized data must agree to float tolerance.
  *
@@ -89,6 +90,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         k.gemm[type](n, w, wrb, 0, rows, x, xrb, n_tok, out, rows);
         mono_gemm_by_vec_dot(k.vec_dot[type], n, w, wrb, 0, rows, x, xrb, n_tok, ref, rows);
         (void)ref;
+    }
+    if (k.repack[type]) { /* the load-time repacked form: exact-size buffer, any bytes */
+        size_t rsz = k.repack_size[type](rows, n);
+        uint8_t *wr = rsz ? malloc(rsz) : NULL;
+        if (wr) {
+            k.repack[type](w, wrb, rows, n, wr);
+            k.gemm_repacked[type](n, wr, rows, 1, rows, x, xrb, n_tok, out, rows);
+            free(wr);
+        }
     }
     /* quantize finite floats made from the remaining bytes (k/1000) and back */
     for (int64_t i = 0; i < n; i++) {
