@@ -33,157 +33,96 @@
 
 #include "kernels/quant_x86_gemm.h"
 
-#define QT_R 4                      /* weight rows per register tile */
-#define QT_T 4                      /* tokens per register tile */
-#define QT_AE 448                   /* bytes per packed (pair, token tile) */
-#define QT_ACT_BUDGET (1024 * 1024)  /* packed activations of one token block */
+#define QT_R 16                     /* weight rows per tile: one per 32-bit lane */
+#define QT_T 8                      /* tokens per register tile */
+#define QT_TB 256                   /* tokens per block (activations + table stay in L2/L3) */
 
-/* The packed activations of tokens [0, tn) (tn rounded up to a whole tile
- * of QT_T, missing tokens zero): per (pair p, token tile j) QT_AE bytes at
- * (p * ntt + j) * QT_AE: the four tokens' 64 quants, then per result lane
- * (k, m) = 4k + m (128-bit lane k of a pair's dot, token m): the offset
- * correction -off * (sum of the 16 y of lane k), the scale dx of block k/2
- * and, for Q4_1/Q5_1, the block sum s of block k/2 in lanes k = 0 and 2. */
-static void qt_pack_act(int type, int64_t nb, const uint8_t *x, size_t xrb, int64_t tn, uint8_t *abuf) {
+/* Per (token, block) of the activations: the offset correction
+ * -off * sum(y), the scale dx and (Q8_1) the block sum s = d*sum(y). */
+typedef struct qt_tab {
+    int32_t corr;
+    float dx, sx, pad;
+} qt_tab;
+
+static void qt_pack_tab(int type, int64_t nb, const uint8_t *x, size_t xrb, int64_t tn, qt_tab *tab) {
     const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
     const int off = type == MONO_TYPE_Q8_0 ? 128 : type == MONO_TYPE_Q4_0 ? 8 : type == MONO_TYPE_Q5_0 ? 16 : 0;
     const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
-    const int64_t np = (nb + 1) / 2, ntt = (tn + QT_T - 1) / QT_T;
-    for (int64_t j = 0; j < ntt; j++)
-        for (int64_t p = 0; p < np; p++) {
-            uint8_t *e = abuf + ((size_t)p * (size_t)ntt + (size_t)j) * QT_AE;
-            int32_t corr[16];
-            float dxt[16], sxt[16];
-            for (int m = 0; m < QT_T; m++) {
-                const int64_t t = QT_T * j + m;
-                int8_t *y = (int8_t *)(e + 64 * m);
-                for (int h = 0; h < 2; h++) {
-                    const int64_t b = 2 * p + h;
-                    float dx = 0, sx = 0;
-                    if (t < tn && b < nb) {
-                        const uint8_t *blk = x + (size_t)t * xrb + (size_t)b * xb;
-                        uint16_t hv;
-                        memcpy(y + 32 * h, blk + xq, 32);
-                        memcpy(&hv, blk, 2);
-                        dx = qx_h2f(hv);
-                        if (has_min) { memcpy(&hv, blk + 2, 2); sx = qx_h2f(hv); }
-                    } else {
-                        memset(y + 32 * h, 0, 32);
-                    }
-                    for (int k = 2 * h; k < 2 * h + 2; k++) {
-                        int32_t sum = 0;
-                        for (int i = 0; i < 16; i++) sum += y[16 * k + i];
-                        corr[4 * k + m] = -off * sum;
-                        dxt[4 * k + m] = dx;
-                        sxt[4 * k + m] = k == 2 * h ? sx : 0;
-                    }
-                }
-            }
-            memcpy(e + 256, corr, 64);
-            memcpy(e + 320, dxt, 64);
-            if (has_min) memcpy(e + 384, sxt, 64);
+    for (int64_t t = 0; t < tn; t++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = x + (size_t)t * xrb + (size_t)b * xb;
+            qt_tab *e = &tab[t * nb + b];
+            uint16_t h;
+            __m256i s = qx_dot_u8i8(_mm256_setzero_si256(), _mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)(blk + xq)));
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            e->corr = -off * _mm_cvtsi128_si32(s4);
+            memcpy(&h, blk, 2);
+            e->dx = qx_h2f(h);
+            e->sx = 0;
+            e->pad = 0;
+            if (has_min) { memcpy(&h, blk + 2, 2); e->sx = qx_h2f(h); }
         }
 }
 
-/* Rows [r, r+nr) packed per (pair, row): w[64] unsigned, d[16] float, m[16] float (Q4_1/Q5_1). */
+/* Rows [r, r+nr) (nr <= 16, the rest zero) packed per block b at b * we:
+ * eight 64-byte vectors W_g whose 32-bit lane j holds row j's unsigned
+ * weights 4g..4g+3, then the 16 scales, then (Q4_1/Q5_1) the 16 mins. */
 static void qt_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_t r, int nr, size_t we,
                       uint8_t *wbuf) {
     const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
     const size_t wb = mono_type_get(type)->block_bytes;
-    const int64_t np = (nb + 1) / 2;
-    for (int i = 0; i < nr; i++) {
-        const uint8_t *row = w + (size_t)(r + i) * wrb;
-        for (int64_t p = 0; p < np; p++) {
-            uint8_t *e = wbuf + ((size_t)p * QT_R + (size_t)i) * we;
-            float d[2] = {0, 0}, m[2] = {0, 0};
-            for (int j = 0; j < 2; j++) {
-                const int64_t b = 2 * p + j;
-                __m256i v = _mm256_setzero_si256();
-                if (b < nb) {
-                    const uint8_t *blk = row + (size_t)b * wb;
-                    uint16_t h;
-                    _mm_prefetch((const char *)blk + QT_R * wrb, _MM_HINT_T0); /* the next row tile (never faults) */
-                    v = qx_gv_unpack(type, blk);
-                    memcpy(&h, blk, 2);
-                    d[j] = qx_h2f(h);
-                    if (has_min) { memcpy(&h, blk + 2, 2); m[j] = qx_h2f(h); }
-                }
-                _mm256_storeu_si256((__m256i *)(e + 32 * j), v);
-            }
-            _mm512_storeu_ps(e + 64, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(d[0])),
-                                                        _mm256_set1_ps(d[1]), 1));
-            if (has_min)
-                _mm512_storeu_ps(e + 128, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(m[0])),
-                                                             _mm256_set1_ps(m[1]), 1));
+    if (nr < QT_R) memset(wbuf, 0, (size_t)nb * we);
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *e = wbuf + (size_t)b * we;
+        float *d = (float *)(e + 512), *m = (float *)(e + 576);
+        for (int j = 0; j < nr; j++) {
+            const uint8_t *blk = w + (size_t)(r + j) * wrb + (size_t)b * wb;
+            uint32_t u[8];
+            uint16_t h;
+            _mm_prefetch((const char *)blk + QT_R * wrb, _MM_HINT_T0); /* the next row tile (never faults) */
+            _mm256_storeu_si256((__m256i *)u, qx_gv_unpack(type, blk));
+            for (int g = 0; g < 8; g++) memcpy(e + 64 * g + 4 * j, &u[g], 4);
+            memcpy(&h, blk, 2);
+            d[j] = qx_h2f(h);
+            if (has_min) { memcpy(&h, blk + 2, 2); m[j] = qx_h2f(h); }
         }
     }
 }
 
-/* Sums per lane (k, m) of the four tokens' dots A..D (128-bit lane k):
- * two rounds of interleave-and-add. */
-static inline __m512i qt_reduce4(__m512i a, __m512i b, __m512i c, __m512i d) {
-    __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
-    __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
-    return _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
-}
-
-/* out[t][r] for NR rows x NJ token tiles (of 4 tokens, nt valid in all):
- * wp = the row tile's packed weights, ap = the first token tile's packed
- * activations, ntt = token tiles in the block. */
-QX_INLINE void qt_tile(const uint8_t *wp, size_t we, const uint8_t *ap, int64_t ntt, int64_t np, const int has_min,
-                       const int NR, const int NJ, int64_t nt, float *out, size_t os) {
-    __m512 acc[QT_R][2];
+/* out[t][r .. r+nr) for NT tokens against a packed row tile: per block and
+ * token eight vpdpbusd (weights x a broadcast of 4 activation bytes) seeded
+ * with the correction, one convert, one multiply, one fmadd. */
+QX_INLINE void qt_tile(const uint8_t *wbuf, size_t we, int64_t nb, const uint8_t *const *xt, size_t xb, size_t xq,
+                       const qt_tab *tab, const int has_min, const int NT, int nr, float *out, size_t os) {
+    __m512 acc[QT_T];
     QX_UNROLL
-    for (int r = 0; r < NR; r++)
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *e = wbuf + (size_t)b * we;
+        __m512i W[8];
         QX_UNROLL
-        for (int j = 0; j < NJ; j++) acc[r][j] = _mm512_setzero_ps();
-    const size_t wstep = QT_R * we, astep = (size_t)ntt * QT_AE;
-    for (int64_t p = 0; p < np; p++, wp += wstep, ap += astep) {
-        __m512i wv[QT_R];
+        for (int g = 0; g < 8; g++) W[g] = _mm512_loadu_si512(e + 64 * g);
+        const __m512 dw = _mm512_loadu_ps(e + 512);
         QX_UNROLL
-        for (int r = 0; r < NR; r++) wv[r] = _mm512_loadu_si512(wp + r * we);
-        QX_UNROLL
-        for (int j = 0; j < NJ; j++) {
-            const uint8_t *a = ap + j * QT_AE;
-            const __m512i y0 = _mm512_loadu_si512(a), y1 = _mm512_loadu_si512(a + 64);
-            const __m512i y2 = _mm512_loadu_si512(a + 128), y3 = _mm512_loadu_si512(a + 192);
-            const __m512i corr = _mm512_loadu_si512(a + 256);
-            const __m512 dx = _mm512_loadu_ps(a + 320);
+        for (int t = 0; t < NT; t++) {
+            const uint8_t *y = xt[t] + (size_t)b * xb + xq;
+            const qt_tab *tb = &tab[(int64_t)t * nb + b];
+            __m512i i = _mm512_set1_epi32(tb->corr);
             QX_UNROLL
-            for (int r = 0; r < NR; r++) {
-                const __m512i z = _mm512_setzero_si512();
-                __m512i i = qt_reduce4(_mm512_dpbusd_epi32(z, wv[r], y0), _mm512_dpbusd_epi32(z, wv[r], y1),
-                                       _mm512_dpbusd_epi32(z, wv[r], y2), _mm512_dpbusd_epi32(z, wv[r], y3));
-                if (!has_min) i = _mm512_add_epi32(i, corr);
-                __m512 sc = _mm512_mul_ps(_mm512_loadu_ps(wp + r * we + 64), dx);
-                acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, acc[r][j]);
-                if (has_min)
-                    acc[r][j] = _mm512_fmadd_ps(_mm512_loadu_ps(wp + r * we + 128), _mm512_loadu_ps(a + 384), acc[r][j]);
+            for (int g = 0; g < 8; g++) {
+                int32_t v;
+                memcpy(&v, y + 4 * g, 4);
+                i = _mm512_dpbusd_epi32(i, W[g], _mm512_set1_epi32(v));
             }
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_set1_ps(tb->dx)), acc[t]);
+            if (has_min) acc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(e + 576), _mm512_set1_ps(tb->sx), acc[t]);
         }
     }
+    const __mmask16 mask = (__mmask16)((1u << nr) - 1);
     QX_UNROLL
-    for (int r = 0; r < NR; r++)
-        QX_UNROLL
-        for (int j = 0; j < NJ; j++) {
-            __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc[r][j]), _mm512_extractf32x8_ps(acc[r][j], 1));
-            __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-            float v[4];
-            _mm_storeu_ps(v, q);
-            const int64_t valid = nt - 4 * (int64_t)j < 4 ? nt - 4 * (int64_t)j : 4;
-            for (int m = 0; m < valid; m++) out[(size_t)(4 * j + m) * os + (size_t)r] = v[m];
-        }
-}
-
-/* Token tiles of one packed row tile: NR rows, all tn tokens of the block. */
-QX_INLINE void qt_row_tile(const uint8_t *wbuf, size_t we, const uint8_t *abuf, int64_t tn, int64_t np,
-                           const int has_min, const int NR, float *out, size_t os) {
-    const int64_t ntt = (tn + QT_T - 1) / QT_T;
-    int64_t j = 0;
-    for (; j + 2 <= ntt; j += 2)
-        qt_tile(wbuf, we, abuf + (size_t)j * QT_AE, ntt, np, has_min, NR, 2, tn - QT_T * j, out + (size_t)(QT_T * j) * os, os);
-    if (j < ntt)
-        qt_tile(wbuf, we, abuf + (size_t)j * QT_AE, ntt, np, has_min, NR, 1, tn - QT_T * j, out + (size_t)(QT_T * j) * os, os);
+    for (int t = 0; t < NT; t++) _mm512_mask_storeu_ps(out + (size_t)t * os, mask, acc[t]);
 }
 
 /* The gemm (mono_gemm_fn) of a legacy type for n_tok >= 4; falls back to
@@ -191,37 +130,40 @@ QX_INLINE void qt_row_tile(const uint8_t *wbuf, size_t we, const uint8_t *abuf, 
 QX_INLINE void qt_gemm_legacy(int type, mono_vec_dot_fn dot, int64_t n, const void *w, size_t wrb, int64_t r0,
                               int64_t r1, const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
     const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
-    const int64_t nb = n / QX_QK, np = (nb + 1) / 2;
-    const size_t we = has_min ? 192 : 128;
-    int64_t tb = QT_ACT_BUDGET / (np * QT_AE) * QT_T;
-    tb = tb < QT_T ? QT_T : tb > 128 ? 128 : tb - tb % QT_T;
-    if (tb >= n_tok) {
-        tb = n_tok;
-    } else { /* equal blocks: a short last block would cost a whole weight pass */
-        const int64_t nblk = (n_tok + tb - 1) / tb;
+    const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
+    const int64_t nb = n / QX_QK;
+    const size_t we = has_min ? 640 : 576;
+    int64_t tb = n_tok;
+    if (tb > QT_TB) { /* equal blocks: a short last block would cost a whole weight pass */
+        const int64_t nblk = (n_tok + QT_TB - 1) / QT_TB;
         tb = (n_tok + nblk - 1) / nblk;
-        tb += (QT_T - tb % QT_T) % QT_T;
     }
-    const size_t abytes = (size_t)((tb + QT_T - 1) / QT_T) * (size_t)np * QT_AE, wbytes = QT_R * (size_t)np * we;
-    uint8_t *buf = aligned_alloc(64, abytes + wbytes);
-    if (n_tok < 4 || r0 >= r1 || !buf) {
-        free(buf);
+    const size_t tbytes = ((size_t)tb * (size_t)nb * sizeof(qt_tab) + 63) / 64 * 64, wbytes = (size_t)nb * we;
+    uint8_t *buf = n_tok >= 4 && r0 < r1 && nb > 0 ? aligned_alloc(64, tbytes + wbytes) : NULL;
+    if (!buf) {
         qx_gemm_any(type, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
         return;
     }
-    uint8_t *abuf = buf, *wbuf = buf + abytes;
+    qt_tab *tab = (qt_tab *)buf;
+    uint8_t *wbuf = buf + tbytes;
     for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
         const int64_t tn = n_tok - t0 < tb ? n_tok - t0 : tb;
-        float *ot = out + (size_t)t0 * os;
-        qt_pack_act(type, nb, (const uint8_t *)x + (size_t)t0 * xrb, xrb, tn, abuf);
-        int64_t r = r0;
-        for (; r + QT_R <= r1; r += QT_R) {
-            qt_pack_w(type, nb, (const uint8_t *)w, wrb, r, QT_R, we, wbuf);
-            qt_row_tile(wbuf, we, abuf, tn, np, has_min, QT_R, ot + r, os);
-        }
-        for (; r < r1; r++) {
-            qt_pack_w(type, nb, (const uint8_t *)w, wrb, r, 1, we, wbuf);
-            qt_row_tile(wbuf, we, abuf, tn, np, has_min, 1, ot + r, os);
+        const uint8_t *xb0 = (const uint8_t *)x + (size_t)t0 * xrb;
+        qt_pack_tab(type, nb, xb0, xrb, tn, tab);
+        for (int64_t r = r0; r < r1; r += QT_R) {
+            const int nr = r1 - r < QT_R ? (int)(r1 - r) : QT_R;
+            qt_pack_w(type, nb, (const uint8_t *)w, wrb, r, nr, we, wbuf);
+            int64_t t = 0;
+            for (; t < tn; t += QT_T) {
+                const uint8_t *xt[QT_T];
+                const int nt = tn - t < QT_T ? (int)(tn - t) : QT_T;
+                for (int i = 0; i < nt; i++) xt[i] = xb0 + (size_t)(t + i) * xrb;
+                float *o = out + (size_t)(t0 + t) * os + (size_t)r;
+                if (nt == QT_T) qt_tile(wbuf, we, nb, xt, xb, xq, tab + t * nb, has_min, QT_T, nr, o, os);
+                else
+                    for (int i = 0; i < nt; i++)
+                        qt_tile(wbuf, we, nb, xt + i, xb, xq, tab + (t + i) * nb, has_min, 1, nr, o + (size_t)i * os, os);
+            }
         }
     }
     free(buf);
