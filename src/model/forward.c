@@ -294,7 +294,11 @@ static void matmul(mono_forward *f, const mono_matrix *w, const float *x, int n,
     mono_matmul(&f->m->kernels, f->pool, w, x, n, out, (size_t)w->n_rows, &f->mm);
 }
 
-static void layer_forward(mono_forward *f, int il, int n, int pos) {
+/* Runs layer il over the n rows of the batch. After the keys and values of
+ * all n are cached, only rows [keep_from, n) go on through attention and
+ * the MLP (the last layer, when only their logits are wanted: the other
+ * rows' outputs would feed nothing); they move to rows [0, n - keep_from). */
+static void layer_forward(mono_forward *f, int il, int n, int pos, int keep_from) {
     const mono_model *m = f->m;
     const mono_hparams *hp = &m->hp;
     const mono_layer *L = &m->layers[il];
@@ -306,6 +310,14 @@ static void layer_forward(mono_forward *f, int il, int n, int pos) {
     mono_matmul_group(&m->kernels, f->pool, qkv, qkv_out, 3, f->xn, n, &f->mm);
     step(f, L, STEP_QKV_POST, n);                                    /* + bias, rope(q, k) */
     mono_kv_cache_store(&f->kv, il, pos, n, f->k, f->v);
+    if (keep_from > 0) {                                             /* q, x [n - keep_from, ...] */
+        size_t Q = (size_t)hp->n_head * hp->head_dim, D = (size_t)hp->n_embd;
+        memmove(f->q, f->q + (size_t)keep_from * Q, (size_t)(n - keep_from) * Q * sizeof(float));
+        memmove(f->x, f->x + (size_t)keep_from * D, (size_t)(n - keep_from) * D * sizeof(float));
+        n -= keep_from;
+        pos += keep_from;
+        if (n == 0) return;
+    }
     mono_type kt = f->kv.type == MONO_KV_F16 ? MONO_TYPE_F16 : MONO_TYPE_F32;
     int group = hp->n_head / hp->n_head_kv, units = n * hp->n_head_kv;
     int split = units >= f->n_threads ? 1 : (f->n_threads + units - 1) / units;   /* decode, many threads */
@@ -333,15 +345,17 @@ void mono_forward_batch(mono_forward *f, const int32_t *tokens, int n, int pos, 
                      f->x + (size_t)t * D, D);
     if (f->hook) f->hook(f->hook_user, 0, pos, n, D, f->x);
     rope_tables(f, n, pos);
+    /* rows before `from` need no output: the last layer drops them once their
+     * keys and values are cached (all rows stay when a hook watches) */
+    int from = f->hook ? 0 : logits_from < n ? logits_from : n;
     for (int il = 0; il < hp->n_layer; il++) {
-        layer_forward(f, il, n, pos);
+        layer_forward(f, il, n, pos, il == hp->n_layer - 1 ? from : 0);
         if (f->hook) f->hook(f->hook_user, il + 1, pos, n, D, f->x);
     }
-    /* the final norm only for the rows whose logits are wanted, unless a hook watches */
-    int from = f->hook ? 0 : logits_from;
-    if (from >= n) return;
-    rmsnorm(f->xn + (size_t)from * D, f->x + (size_t)from * D, m->output_norm, n - from, D, hp->rms_eps);
+    int kept = n - from;                                             /* x [kept, D]: rows from .. n-1 */
+    if (kept == 0) return;
+    rmsnorm(f->xn, f->x, m->output_norm, kept, D, hp->rms_eps);
     if (f->hook) f->hook(f->hook_user, hp->n_layer + 1, pos, n, D, f->xn);
-    if (logits_from < n)                                             /* logits [n - from, V] */
-        matmul(f, &m->output, f->xn + (size_t)logits_from * D, n - logits_from, logits);
+    if (logits_from < n)                                             /* logits [n - logits_from, V] */
+        matmul(f, &m->output, f->xn + (size_t)(logits_from - from) * D, n - logits_from, logits);
 }
