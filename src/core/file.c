@@ -113,11 +113,7 @@ mono_status mono_file_read_stream(FILE *f, const char *name, char **out, size_t 
 mono_status mono_file_read_text(const char *path, char **out, size_t *size, mono_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return mono_error_set(err, MONO_ERR_IO, "%s: %s", path, strerror(errno));
-    uint8_t *buf; size_t n;
-    mono_status st = read_stream(f, path, &buf, &n, err);
+    mono_status st = mono_file_read_stream(f, path, out, size, err);
     fclose(f);
-    if (st != MONO_OK) return st;
-    *out = (char *)buf;
-    if (size) *size = n;
-    return MONO_OK;
+    return st;
 }
