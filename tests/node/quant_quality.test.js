@@ -253,15 +253,15 @@ async function qwen05(llama) {
 }
 
 async function main() {
-  if (!fs.existsSync(DEFAULT) || !fs.existsSync(U.BIN)) {
-    console.log('skip: models/default/model.gguf or build/monologue missing');
-    return;
+  if (!fs.existsSync(DEFAULT) || !fs.existsSync(U.BIN)) { // both are part of the repository / its build
+    console.log(`FAIL ${path.relative(ROOT, DEFAULT)} or ${U.BIN} missing (run make)`);
+    process.exit(1);
   }
   fs.mkdirSync(OUT, { recursive: true });
   const t0 = Date.now();
   const f32 = path.join(OUT, 'default-f32.gguf');
   execFileSync(U.BIN, ['convert', '-m', DEFAULT, '-o', f32, '--type', 'f32'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const moved = ditherOffQ8Grid(f32);
+  const moved = ditherOffQ8Grid(f32); // the model's 32,393,216 parameters but its 18,432 norm and bias values
   check(moved === 32393216 - 18432, `F32 model: ${moved} matrix weights moved off the Q8_0 grid`);
   const llama = await U.llamaLoad();
   await runModel(llama, 'default', f32, defaultSequences(), 8192, TYPES);
