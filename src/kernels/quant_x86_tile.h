@@ -73,20 +73,57 @@ static void qt_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_
                       uint8_t *wbuf) {
     const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
     const size_t wb = mono_type_get(type)->block_bytes;
-    if (nr < QT_R) memset(wbuf, 0, (size_t)nb * we);
+    /* A 16 x 8 transpose of 32-bit groups: register k starts as rows k and
+     * k+8 (lane = 8*j3 + g, register = j mod 8); round c swaps register bit c
+     * with lane bit c, which leaves register g holding row j in lane j. */
+    __m512i lo_idx[3], hi_idx[3];
+    for (int c = 0; c < 3; c++) {
+        int32_t a[16], bidx[16];
+        const int m = 1 << c;
+        for (int l = 0; l < 16; l++) {
+            a[l] = (l & m) ? 16 + (l ^ m) : l;
+            bidx[l] = (l & m) ? 16 + l : (l ^ m);
+        }
+        lo_idx[c] = _mm512_loadu_si512(a);
+        hi_idx[c] = _mm512_loadu_si512(bidx);
+    }
+    const uint8_t *rows[QT_R];
+    for (int j = 0; j < QT_R; j++) rows[j] = j < nr ? w + (size_t)(r + j) * wrb : NULL;
     for (int64_t b = 0; b < nb; b++) {
         uint8_t *e = wbuf + (size_t)b * we;
         float *d = (float *)(e + 512), *m = (float *)(e + 576);
-        for (int j = 0; j < nr; j++) {
-            const uint8_t *blk = w + (size_t)(r + j) * wrb + (size_t)b * wb;
-            uint32_t u[8];
-            uint16_t h;
-            _mm_prefetch((const char *)blk + QT_R * wrb, _MM_HINT_T0); /* the next row tile (never faults) */
-            _mm256_storeu_si256((__m256i *)u, qx_gv_unpack(type, blk));
-            for (int g = 0; g < 8; g++) memcpy(e + 64 * g + 4 * j, &u[g], 4);
-            memcpy(&h, blk, 2);
+        __m512i z[8];
+        for (int k = 0; k < 8; k++) {
+            __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+            if (rows[k]) {
+                _mm_prefetch((const char *)rows[k] + (size_t)b * wb + QT_R * wrb, _MM_HINT_T1); /* next row tile, to L2 */
+                _mm_prefetch((const char *)rows[k] + (size_t)(b + 8) * wb, _MM_HINT_T0); /* this tile, 8 blocks on */
+                lo = qx_gv_unpack(type, rows[k] + (size_t)b * wb);
+            }
+            if (rows[k + 8]) {
+                _mm_prefetch((const char *)rows[k + 8] + (size_t)b * wb + QT_R * wrb, _MM_HINT_T1);
+                _mm_prefetch((const char *)rows[k + 8] + (size_t)(b + 8) * wb, _MM_HINT_T0);
+                hi = qx_gv_unpack(type, rows[k + 8] + (size_t)b * wb);
+            }
+            z[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        }
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 8; k++)
+                if (!(k & (1 << c))) {
+                    __m512i a = z[k], bb = z[k | (1 << c)];
+                    z[k] = _mm512_permutex2var_epi32(a, lo_idx[c], bb);
+                    z[k | (1 << c)] = _mm512_permutex2var_epi32(a, hi_idx[c], bb);
+                }
+        for (int g = 0; g < 8; g++) _mm512_storeu_si512(e + 64 * g, z[g]);
+        for (int j = 0; j < QT_R; j++) {
+            uint16_t h = 0;
+            if (rows[j]) memcpy(&h, rows[j] + (size_t)b * wb, 2);
             d[j] = qx_h2f(h);
-            if (has_min) { memcpy(&h, blk + 2, 2); m[j] = qx_h2f(h); }
+            if (has_min) {
+                h = 0;
+                if (rows[j]) memcpy(&h, rows[j] + (size_t)b * wb + 2, 2);
+                m[j] = qx_h2f(h);
+            }
         }
     }
 }
