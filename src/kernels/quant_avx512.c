@@ -394,6 +394,125 @@ QR_TYPE(q5_0, 1)
 QR_TYPE(q8_0, 2)
 #undef QR_TYPE
 
+/* ------------------------------------------------ Q4_K repacked 16 rows wide */
+
+/* Per group of 16 rows and super-block, one chunk: d[16], dmin[16] (halves),
+ * the 8 sub-block scales of the 16 rows (16 bytes per sub-block), the mins
+ * as byte pairs (sub-blocks 2p, 2p+1) per row (32 bytes per p), then for each
+ * 64-weight chunk c eight vectors whose lane j holds row j's qs[32c+4m..+3]:
+ * low nibbles are sub-block 2c, high ones 2c+1. Sub-block sums are exact
+ * int32, scaled with vpmulld; mins go through vpdpwssd against the
+ * activation's bsums summed per sub-block (|sum| <= 32*127 fits int16). */
+#define QK_CHUNK (4 * QR_ROWS + 8 * QR_ROWS + 4 * 32 + 32 * 64)
+
+static size_t qk_repack_size_q4_K(int64_t rows, int64_t n) {
+    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * QK_CHUNK;
+}
+
+static void qk_repack_q4_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
+    const int64_t nb = n / QX_QK_K, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    uint8_t *d = dst;
+    memset(d, 0, qk_repack_size_q4_K(rows, n));
+    for (int64_t g = 0; g < ng; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = d + (size_t)(g * nb + b) * QK_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
+                const mono_block_q4_K *blk = (const mono_block_q4_K *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
+                uint8_t sc[8], mn[8];
+                mono_q4k_unpack_scales(blk->scales, sc, mn);
+                memcpy(c + 2 * j, &blk->d, 2);
+                memcpy(c + 2 * QR_ROWS + 2 * j, &blk->dmin, 2);
+                for (int s8 = 0; s8 < 8; s8++) c[4 * QR_ROWS + 16 * s8 + j] = sc[s8];
+                for (int p2 = 0; p2 < 4; p2++) {
+                    c[12 * QR_ROWS + 32 * p2 + 2 * j] = mn[2 * p2];
+                    c[12 * QR_ROWS + 32 * p2 + 2 * j + 1] = mn[2 * p2 + 1];
+                }
+                for (int q = 0; q < 4; q++)
+                    for (int m = 0; m < 8; m++)
+                        memcpy(c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, blk->qs + 32 * q + 4 * m, 4);
+            }
+        }
+}
+
+/* 16 rows of group g against super-blocks [b0, b1) of one Q8_K row; s2[i]
+ * holds the 4 int16 pairs of sub-block bsums of super-block b0 + i. */
+QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
+                          const int32_t (*s2)[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QK_CHUNK;
+    for (int64_t b = b0; b < b1; b++, chunk += QK_CHUNK) {
+        const mono_block_q8_K *yb = (const mono_block_q8_K *)x + b;
+        __m512i isum = _mm512_setzero_si512(), msum = _mm512_setzero_si512();
+        QX_UNROLL
+        for (int p2 = 0; p2 < 4; p2++)
+            msum = _mm512_dpwssd_epi32(msum, _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(chunk + 12 * QR_ROWS + 32 * p2))),
+                                       _mm512_set1_epi32(s2[b - b0][p2]));
+        for (int q = 0; q < 4; q++) {
+            __m512i lo0 = _mm512_setzero_si512(), lo1 = _mm512_setzero_si512();
+            __m512i hi0 = _mm512_setzero_si512(), hi1 = _mm512_setzero_si512();
+            QX_UNROLL
+            for (int m = 0; m < 8; m++) {
+                int32_t ylo, yhi;
+                memcpy(&ylo, yb->qs + 64 * q + 4 * m, 4);
+                memcpy(&yhi, yb->qs + 64 * q + 32 + 4 * m, 4);
+                __m512i r = _mm512_loadu_si512(chunk + 12 * QR_ROWS + 128 + 64 * (8 * q + m));
+                __m512i l = _mm512_and_si512(r, m4), h = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                if (m & 1) {
+                    lo1 = _mm512_dpbusd_epi32(lo1, l, _mm512_set1_epi32(ylo));
+                    hi1 = _mm512_dpbusd_epi32(hi1, h, _mm512_set1_epi32(yhi));
+                } else {
+                    lo0 = _mm512_dpbusd_epi32(lo0, l, _mm512_set1_epi32(ylo));
+                    hi0 = _mm512_dpbusd_epi32(hi0, h, _mm512_set1_epi32(yhi));
+                }
+            }
+            __m512i sl = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 4 * QR_ROWS + 16 * (2 * q))));
+            __m512i sh = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 4 * QR_ROWS + 16 * (2 * q + 1))));
+            isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_add_epi32(lo0, lo1), sl));
+            isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_add_epi32(hi0, hi1), sh));
+        }
+        __m512 dv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(yb->d));
+        __m512 mv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + 2 * QR_ROWS))),
+                                  _mm512_set1_ps(yb->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dv, acc);
+        acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), mv, acc);
+    }
+    return acc;
+}
+
+static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                         int64_t n_tok, float *out, size_t os) {
+    enum { CH = 64 }; /* super-blocks per activation chunk */
+    const int64_t nb = n / QX_QK_K;
+    int32_t s2[CH][4];
+    if (r1 > rows) r1 = rows;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        float *o = out + (size_t)t * os;
+        for (int64_t b0 = 0; b0 < nb; b0 += CH) {
+            const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
+            for (int64_t b = b0; b < b1; b++) {
+                const mono_block_q8_K *yb = (const mono_block_q8_K *)xt + b;
+                for (int p2 = 0; p2 < 4; p2++) {
+                    int16_t e = (int16_t)(yb->bsums[4 * p2] + yb->bsums[4 * p2 + 1]);
+                    int16_t f = (int16_t)(yb->bsums[4 * p2 + 2] + yb->bsums[4 * p2 + 3]);
+                    s2[b - b0][p2] = (int32_t)((uint32_t)(uint16_t)e | (uint32_t)(uint16_t)f << 16);
+                }
+            }
+            for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+                float v[QR_ROWS];
+                _mm512_storeu_ps(v, qk_group(wr, nb, g, b0, b1, xt, (const int32_t(*)[4])s2));
+                for (int j = 0; j < QR_ROWS; j++) {
+                    int64_t r = g * QR_ROWS + j;
+                    if (r < r0 || r >= r1) continue;
+                    o[r] = b0 ? o[r] + v[j] : v[j];
+                }
+            }
+        }
+    }
+}
+
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
     qx_register(k);
@@ -414,4 +533,8 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack_size[MONO_TYPE_Q8_0] = qr_repack_size_q8_0;
     k->repack[MONO_TYPE_Q8_0] = qr_repack_q8_0;
     k->gemm_repacked[MONO_TYPE_Q8_0] = qr_gemm_q8_0;
+    k->repack_rows[MONO_TYPE_Q4_K] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q4_K] = qk_repack_size_q4_K;
+    k->repack[MONO_TYPE_Q4_K] = qk_repack_q4_K;
+    k->gemm_repacked[MONO_TYPE_Q4_K] = qk_gemm_q4_K;
 }

@@ -36,9 +36,12 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t i = 0; i < n; i++) f[i] = 0.05f * rp_frand(s);
         tr->from_float(f, w + r * wrb, n);
-        if (raw) /* random quant bytes, the quantizer's (finite) scales kept */
+        /* raw: random quant bytes (and packed K sub-block scales), the
+         * quantizer's leading halves kept finite (d; Q4_K/Q5_K d and dmin) */
+        const size_t keep = tr->block_size == 256 || type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1 ? 4 : 2;
+        if (raw)
             for (int64_t b = 0; b < n / tr->block_size; b++)
-                for (size_t j = 2; j < tr->block_bytes; j++) w[r * wrb + b * tr->block_bytes + j] = (uint8_t)rp_rng(s);
+                for (size_t j = keep; j < tr->block_bytes; j++) w[r * wrb + b * tr->block_bytes + j] = (uint8_t)rp_rng(s);
     }
     for (int i = 0; i < ntok; i++) {
         for (int64_t j = 0; j < n; j++) f[j] = rp_frand(s) * (rp_rng(s) % 40 == 0 ? 6.0f : 1.0f);
@@ -102,5 +105,5 @@ void suite_quant_repack(mt_ctx *t) {
                 rp_case(t, &k, &p, type, rows, n, 2, 0, rows, 1, &s);
             }
     }
-    if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0)");
+    if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K)");
 }
