@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/vmath.h"
 
 /* ---- buffers ----------------------------------------------------------- */
 
@@ -242,20 +243,6 @@ typedef struct attn_task {
     mono_vec_dot_fn dot;         /* fallback: one head at a time */
 } attn_task;
 
-/* softmax(scale * s) in place over n values. */
-static void softmax(float *s, int n, float scale) {
-    float max = s[0];
-    for (int j = 1; j < n; j++)
-        if (s[j] > max) max = s[j];
-    float sum = 0;
-    for (int j = 0; j < n; j++) {
-        s[j] = expf((s[j] - max) * scale);
-        sum += s[j];
-    }
-    float inv = 1.0f / sum;
-    for (int j = 0; j < n; j++) s[j] *= inv;
-}
-
 /* One unit of work is (token t, kv head g, a run of the query heads that
  * share g): softmax(q K^T / sqrt(hd), causal) V over the cached positions
  * 0 .. pos+t (the causal mask is the loop bound). The heads of a group run
@@ -278,7 +265,7 @@ static void attention_task(void *arg, int ith, int nth) {
         int n_pos = a->pos + t + 1;
         const float *q = f->q + ((size_t)t * H + h0) * hd;             /* [nh, hd] */
         mono_kv_cache_scores_heads(&f->kv, a->gemm, a->dot, a->il, g, hd, q, nh, n_pos, p, (size_t)f->n_ctx);
-        for (int h = 0; h < nh; h++) softmax(p + (size_t)h * f->n_ctx, n_pos, scale);
+        for (int h = 0; h < nh; h++) mono_softmax(p + (size_t)h * f->n_ctx, n_pos, scale);
         mono_kv_cache_mix_heads(&f->kv, a->il, g, hd, p, (size_t)f->n_ctx, nh, n_pos, f->att + ((size_t)t * H + h0) * hd);
     }
 }

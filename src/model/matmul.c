@@ -3,8 +3,9 @@
  */
 #include "model/matmul.h"
 
-#include <math.h>
 #include <string.h>
+
+#include "model/vmath.h"
 
 /* 1 when w can run through vec_dot/gemm (else the float fallback). */
 int mono_matmul_has_kernels(const mono_kernels *k, const mono_matrix *w) {
@@ -218,9 +219,9 @@ static void swiglu_rows_task(void *arg, int ith, int nth) {
     mono_matmul_rows(g->k, wg, lo, hi, g->xc[0], g->xc_row_bytes[0], g->x, g->n_tok, g->outs[0], F, wrow);
     mono_matmul_rows(g->k, wu, lo, hi, g->xc[1], g->xc_row_bytes[1], g->x, g->n_tok, g->outs[1], F, wrow);
     for (int64_t t = 0; t < g->n_tok; t++) {
-        float *restrict gate = g->outs[0] + (size_t)t * F;
-        const float *restrict up = g->outs[1] + (size_t)t * F;
-        for (long long r = lo; r < hi; r++) gate[r] = gate[r] / (1.0f + expf(-gate[r])) * up[r];
+        float *gate = g->outs[0] + (size_t)t * F;
+        const float *up = g->outs[1] + (size_t)t * F;
+        mono_swiglu(gate + lo, up + lo, (size_t)(hi - lo));
     }
 }
 

@@ -4,7 +4,8 @@
  * each slice) against two mono_matmul calls and the formula, and the
  * grouped attention helpers of the KV cache (scores of several heads by one
  * gemm, value mixing for several heads) against one head at a time, for F32
- * and F16 caches, odd sizes and thread counts that do not divide them.
+ * and F16 caches, odd sizes and thread counts that do not divide them; and
+ * the vectorizable exp, SwiGLU and softmax of vmath.c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "kernels/types.h"
 #include "model/kv_cache.h"
 #include "model/matmul.h"
+#include "model/vmath.h"
 #include "runtime/threadpool.h"
 #include "test.h"
 
@@ -77,7 +79,7 @@ static void check_swiglu(mt_ctx *t, const mono_kernels *k, int n_threads, int ga
     s.wrow = malloc(sizeof(float) * (size_t)(D * n_threads));
     mono_matmul(k, pool, &wg, x, n_tok, g1, (size_t)F, &s);
     mono_matmul(k, pool, &wu, x, n_tok, u1, (size_t)F, &s);
-    for (size_t i = 0; i < n_out; i++) g1[i] = g1[i] / (1.0f + expf(-g1[i])) * u1[i];
+    for (size_t i = 0; i < n_out; i++) g1[i] = g1[i] / (1.0f + mono_expf_approx(-g1[i])) * u1[i];
     mono_matmul_swiglu(k, pool, &wg, &wu, x, n_tok, g2, u2, &s);
     /* the same kernels on the same rows: bit-identical */
     MT_CHECK_MSG(t, max_abs_diff(u1, u2, n_out) == 0.0f && max_abs_diff(g1, g2, n_out) == 0.0f,
@@ -131,7 +133,50 @@ static void check_attention(mt_ctx *t, const mono_kernels *k, int kv_type, int h
     mono_kv_cache_free(&kv);
 }
 
+/* ulps between two finite floats of the same sign */
+static long ulp_diff(float a, float b) {
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return labs((long)ia - (long)ib);
+}
+
+/* The exp approximation against libm's (double) exp over its whole range,
+ * and the vector loops (blocks of 16 + tails) against scalar references. */
+static void check_vmath(mt_ctx *t) {
+    long worst = 0;
+    float worst_x = 0;
+    for (float x = -87.0f; x <= 88.0f; x += 0.000731f) {
+        float want = (float)exp((double)x), got = mono_expf_approx(x);
+        long d = ulp_diff(want, got);
+        if (d > worst) worst = d, worst_x = x;
+    }
+    MT_CHECK_MSG(t, worst <= 2, "mono_expf_approx is %ld ulp off at x = %.9g", worst, (double)worst_x);
+    MT_CHECK(t, mono_expf_approx(0.0f) == 1.0f);
+    MT_CHECK(t, mono_expf_approx(-1000.0f) >= 0.0f && mono_expf_approx(-1000.0f) < 1e-37f);
+    MT_CHECK(t, mono_expf_approx(1000.0f) > 1e38f);
+    unsigned seed = 5;
+    for (int n = 1; n <= 70; n++) {
+        float g[70], u[70], want[70], s[70], ref[70];
+        for (int i = 0; i < n; i++) {
+            g[i] = frand(&seed) * 12.0f, u[i] = frand(&seed);
+            want[i] = g[i] / (1.0f + mono_expf_approx(-g[i])) * u[i];
+            s[i] = frand(&seed) * 30.0f;
+        }
+        mono_swiglu(g, u, (size_t)n);
+        MT_CHECK_MSG(t, max_abs_diff(g, want, (size_t)n) == 0.0f, "mono_swiglu n=%d differs from the scalar form", n);
+        double max = s[0], sum = 0;
+        for (int i = 1; i < n; i++) max = s[i] > max ? s[i] : max;
+        for (int i = 0; i < n; i++) sum += exp(((double)s[i] - max) * 0.125);
+        for (int i = 0; i < n; i++) ref[i] = (float)(exp(((double)s[i] - max) * 0.125) / sum);
+        mono_softmax(s, n, 0.125f);
+        MT_CHECK_MSG(t, max_abs_diff(s, ref, (size_t)n) < 1e-6f, "mono_softmax n=%d off by %g", n,
+                     (double)max_abs_diff(s, ref, (size_t)n));
+    }
+}
+
 void suite_matmul(mt_ctx *t) {
+    check_vmath(t);
     mono_kernels k;
     mono_kernels_init(&k);
     /* F = 37 rows split over 1, 2, 3 threads; decode (1, 2 tokens) and gemm sizes */

@@ -1,0 +1,81 @@
+/*
+ * vmath.c -- SwiGLU and softmax with an exp that vectorizes (see vmath.h).
+ */
+#include "model/vmath.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* This file is built for the baseline ISA; on x86 Linux with GCC/clang the
+ * two loops are also compiled for AVX2 and AVX-512 and the loader picks one
+ * (ifunc). Every clone does the same float operations in the same order
+ * (no FMA contraction under -std=c11), so all give the same results. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__EMSCRIPTEN__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(MONO_NO_CLONES)
+#define VM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VM_CLONES
+#endif
+#if defined(__GNUC__)
+#define VM_INLINE __attribute__((always_inline)) inline
+#else
+#define VM_INLINE inline
+#endif
+
+/* exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (in two parts,
+ * so r is exact to float precision); exp(r) by Cephes' expf polynomial. n is
+ * rounded by the 1.5 * 2^23 trick and 2^n built from its bits, with no
+ * float-to-int conversion (so NaN passes through without undefined
+ * behaviour and every step is a plain vector operation). */
+static VM_INLINE float expf_approx(float x) {
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.7f ? 88.7f : x;
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    float nm = x * 1.44269504088896341f + magic;
+    float n = nm - magic;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    uint32_t bits;
+    memcpy(&bits, &nm, 4);
+    bits = (bits - 0x4B400000u + 127u) << 23; /* n + 127 in the exponent field */
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+float mono_expf_approx(float x) { return expf_approx(x); }
+
+/* Loops run in blocks of 16 with a scalar tail: a fixed trip count is what
+ * GCC's -O2 vectorizer (the "very cheap" cost model) accepts. */
+#define VM_BLOCK 16
+
+static VM_INLINE float silu_mul(float g, float u) { return g / (1.0f + expf_approx(-g)) * u; }
+
+VM_CLONES
+void mono_swiglu(float *restrict gate, const float *restrict up, size_t n) {
+    size_t i = 0;
+    for (; i + VM_BLOCK <= n; i += VM_BLOCK)
+        for (int k = 0; k < VM_BLOCK; k++) gate[i + k] = silu_mul(gate[i + k], up[i + k]);
+    for (; i < n; i++) gate[i] = silu_mul(gate[i], up[i]);
+}
+
+VM_CLONES
+void mono_softmax(float *s, int n, float scale) {
+    float max = s[0];
+    for (int j = 1; j < n; j++) max = s[j] > max ? s[j] : max;
+    int j = 0;
+    for (; j + VM_BLOCK <= n; j += VM_BLOCK)
+        for (int k = 0; k < VM_BLOCK; k++) s[j + k] = expf_approx((s[j + k] - max) * scale);
+    for (; j < n; j++) s[j] = expf_approx((s[j] - max) * scale);
+    float sum = 0;
+    for (j = 0; j < n; j++) sum += s[j];
+    float inv = 1.0f / sum;
+    for (j = 0; j < n; j++) s[j] *= inv;
+}
