@@ -516,6 +516,7 @@ static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, in
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
     qx_register(k);
+    qt_register_k(k); /* K-quant prefill: quant_x86_tile.h */
     k->gemm[MONO_TYPE_Q8_0] = qz_gemm_q8_0;
     k->gemm[MONO_TYPE_Q4_0] = qz_gemm_q4_0;
     k->gemm[MONO_TYPE_Q5_0] = qz_gemm_q5_0;

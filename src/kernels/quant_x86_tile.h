@@ -66,17 +66,10 @@ static void qt_pack_tab(int type, int64_t nb, const uint8_t *x, size_t xrb, int6
         }
 }
 
-/* Rows [r, r+nr) (nr <= 16, the rest zero) packed per block b at b * we:
- * eight 64-byte vectors W_g whose 32-bit lane j holds row j's unsigned
- * weights 4g..4g+3, then the 16 scales, then (Q4_1/Q5_1) the 16 mins. */
-static void qt_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_t r, int nr, size_t we,
-                      uint8_t *wbuf) {
-    const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
-    const size_t wb = mono_type_get(type)->block_bytes;
-    /* A 16 x 8 transpose of 32-bit groups: register k starts as rows k and
-     * k+8 (lane = 8*j3 + g, register = j mod 8); round c swaps register bit c
-     * with lane bit c, which leaves register g holding row j in lane j. */
-    __m512i lo_idx[3], hi_idx[3];
+/* A 16 x 8 transpose of 32-bit groups: register k starts as rows k and
+ * k+8 (lane = 8*(j/8) + g, register = j mod 8); round c swaps register bit c
+ * with lane bit c, which leaves register g holding row j's group g in lane j. */
+static void qt_transpose_init(__m512i lo_idx[3], __m512i hi_idx[3]) {
     for (int c = 0; c < 3; c++) {
         int32_t a[16], bidx[16];
         const int m = 1 << c;
@@ -87,6 +80,29 @@ static void qt_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_
         lo_idx[c] = _mm512_loadu_si512(a);
         hi_idx[c] = _mm512_loadu_si512(bidx);
     }
+}
+
+QX_INLINE void qt_transpose(__m512i z[8], const __m512i lo_idx[3], const __m512i hi_idx[3]) {
+    QX_UNROLL
+    for (int c = 0; c < 3; c++)
+        QX_UNROLL
+        for (int k = 0; k < 8; k++)
+            if (!(k & (1 << c))) {
+                __m512i a = z[k], bb = z[k | (1 << c)];
+                z[k] = _mm512_permutex2var_epi32(a, lo_idx[c], bb);
+                z[k | (1 << c)] = _mm512_permutex2var_epi32(a, hi_idx[c], bb);
+            }
+}
+
+/* Rows [r, r+nr) (nr <= 16, the rest zero) packed per block b at b * we:
+ * eight 64-byte vectors W_g whose 32-bit lane j holds row j's unsigned
+ * weights 4g..4g+3, then the 16 scales, then (Q4_1/Q5_1) the 16 mins. */
+static void qt_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_t r, int nr, size_t we,
+                      uint8_t *wbuf) {
+    const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
+    const size_t wb = mono_type_get(type)->block_bytes;
+    __m512i lo_idx[3], hi_idx[3];
+    qt_transpose_init(lo_idx, hi_idx);
     const uint8_t *rows[QT_R];
     for (int j = 0; j < QT_R; j++) rows[j] = j < nr ? w + (size_t)(r + j) * wrb : NULL;
     for (int64_t b = 0; b < nb; b++) {
@@ -107,13 +123,7 @@ static void qt_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_
             }
             z[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
         }
-        for (int c = 0; c < 3; c++)
-            for (int k = 0; k < 8; k++)
-                if (!(k & (1 << c))) {
-                    __m512i a = z[k], bb = z[k | (1 << c)];
-                    z[k] = _mm512_permutex2var_epi32(a, lo_idx[c], bb);
-                    z[k | (1 << c)] = _mm512_permutex2var_epi32(a, hi_idx[c], bb);
-                }
+        qt_transpose(z, lo_idx, hi_idx);
         for (int g = 0; g < 8; g++) _mm512_storeu_si512(e + 64 * g, z[g]);
         for (int j = 0; j < QT_R; j++) {
             uint16_t h = 0;
@@ -204,6 +214,164 @@ QX_INLINE void qt_gemm_legacy(int type, mono_vec_dot_fn dot, int64_t n, const vo
         }
     }
     free(buf);
+}
+
+/* ------------------------------------------------------------ K-quants
+ *
+ * The same tiling for Q2_K..Q6_K against Q8_K activations: a row tile's
+ * super-blocks are unpacked by qx_unpack_k (w = d*sc[g]*(q - off) -
+ * dmin*mn[g] per 16-group g, q unsigned) and packed per super-block as
+ * 64 vectors of 4-byte groups (16 rows, one per lane), the group scales as
+ * 16 int32 vectors, the offset terms off*sc and the mins as 8 vectors of
+ * int16 pairs each (one vpdpwssd against a pair of bsums adds two groups),
+ * then d and dmin. Per token and 32 weights: eight vpdpbusd and two 32-bit
+ * multiplies by the group scales; per super-block 16 vpdpwssd for offset
+ * and mins, then two converts and two fmadds. Integer sums are exact. */
+#define QT_K_W 0
+#define QT_K_SC 4096
+#define QT_K_CW 5120
+#define QT_K_MN 5632
+#define QT_K_D 6144
+#define QT_K_DMIN 6208
+#define QT_K_BYTES 6272
+
+static void qt_pack_k(int type, int64_t nsb, const uint8_t *w, size_t wrb, int64_t r, int nr, qx_ksb *tmp,
+                      uint8_t *kbuf) {
+    __m512i lo_idx[3], hi_idx[3];
+    qt_transpose_init(lo_idx, hi_idx);
+    for (int j = 0; j < nr; j++) qx_unpack_k(type, w + (size_t)(r + j) * wrb, nsb, tmp + (size_t)j * nsb);
+    for (int64_t s = 0; s < nsb; s++) {
+        uint8_t *e = kbuf + (size_t)s * QT_K_BYTES;
+        int32_t *sc = (int32_t *)(e + QT_K_SC), *cw = (int32_t *)(e + QT_K_CW), *mn = (int32_t *)(e + QT_K_MN);
+        float *d = (float *)(e + QT_K_D), *dmin = (float *)(e + QT_K_DMIN);
+        for (int c = 0; c < 8; c++) {
+            __m512i z[8];
+            for (int k = 0; k < 8; k++) {
+                const qx_ksb *a = k < nr ? &tmp[(size_t)k * nsb + s] : NULL, *b = k + 8 < nr ? &tmp[(size_t)(k + 8) * nsb + s] : NULL;
+                __m256i lo = a ? _mm256_loadu_si256((const __m256i *)(a->q + 32 * c)) : _mm256_setzero_si256();
+                __m256i hi = b ? _mm256_loadu_si256((const __m256i *)(b->q + 32 * c)) : _mm256_setzero_si256();
+                z[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+            }
+            qt_transpose(z, lo_idx, hi_idx);
+            for (int g = 0; g < 8; g++) _mm512_storeu_si512(e + QT_K_W + 64 * (8 * c + g), z[g]);
+        }
+        for (int j = 0; j < QT_R; j++) {
+            const qx_ksb *a = j < nr ? &tmp[(size_t)j * nsb + s] : NULL;
+            for (int g = 0; g < 16; g++) sc[16 * g + j] = a ? a->sv[g / 2][(g % 2) * 8] : 0;
+            for (int h = 0; h < 8; h++) {
+                cw[16 * h + j] = a ? (int32_t)((uint32_t)(uint16_t)a->cw[2 * h] | (uint32_t)(uint16_t)a->cw[2 * h + 1] << 16) : 0;
+                mn[16 * h + j] = a ? (int32_t)((uint32_t)(uint16_t)a->mn[2 * h] | (uint32_t)(uint16_t)a->mn[2 * h + 1] << 16) : 0;
+            }
+            d[j] = a ? a->d : 0;
+            dmin[j] = a ? a->dmin : 0;
+        }
+    }
+}
+
+QX_INLINE void qt_tile_k(const uint8_t *kbuf, int64_t nsb, const mono_block_q8_K *const *xt, const int has_min,
+                         const int NT, int nr, float *out, size_t os) {
+    __m512 acc[QT_T];
+    QX_UNROLL
+    for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t s = 0; s < nsb; s++) {
+        const uint8_t *e = kbuf + (size_t)s * QT_K_BYTES;
+        __m512i isum[QT_T];
+        QX_UNROLL
+        for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
+        for (int c = 0; c < 8; c++) {
+            __m512i W[8];
+            QX_UNROLL
+            for (int g = 0; g < 8; g++) W[g] = _mm512_loadu_si512(e + QT_K_W + 64 * (8 * c + g));
+            const __m512i s0 = _mm512_loadu_si512(e + QT_K_SC + 64 * (2 * c)), s1 = _mm512_loadu_si512(e + QT_K_SC + 64 * (2 * c + 1));
+            QX_UNROLL
+            for (int t = 0; t < NT; t++) {
+                const int8_t *y = xt[t][s].qs + 32 * c;
+                __m512i i0 = _mm512_setzero_si512(), i1 = _mm512_setzero_si512();
+                QX_UNROLL
+                for (int g = 0; g < 4; g++) {
+                    int32_t v0, v1;
+                    memcpy(&v0, y + 4 * g, 4);
+                    memcpy(&v1, y + 16 + 4 * g, 4);
+                    i0 = _mm512_dpbusd_epi32(i0, W[g], _mm512_set1_epi32(v0));
+                    i1 = _mm512_dpbusd_epi32(i1, W[4 + g], _mm512_set1_epi32(v1));
+                }
+                isum[t] = _mm512_add_epi32(isum[t], _mm512_add_epi32(_mm512_mullo_epi32(i0, s0), _mm512_mullo_epi32(i1, s1)));
+            }
+        }
+        const __m512 d = _mm512_loadu_ps(e + QT_K_D), dmin = _mm512_loadu_ps(e + QT_K_DMIN);
+        QX_UNROLL
+        for (int t = 0; t < NT; t++) {
+            const mono_block_q8_K *yb = &xt[t][s];
+            __m512i cs = _mm512_setzero_si512(), ms = _mm512_setzero_si512();
+            QX_UNROLL
+            for (int h = 0; h < 8; h++) {
+                int32_t bp;
+                memcpy(&bp, &yb->bsums[2 * h], 4);
+                cs = _mm512_dpwssd_epi32(cs, _mm512_loadu_si512(e + QT_K_CW + 64 * h), _mm512_set1_epi32(bp));
+                if (has_min) ms = _mm512_dpwssd_epi32(ms, _mm512_loadu_si512(e + QT_K_MN + 64 * h), _mm512_set1_epi32(bp));
+            }
+            const __m512 yd = _mm512_set1_ps(yb->d);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum[t], cs)), _mm512_mul_ps(d, yd), acc[t]);
+            if (has_min) acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dmin, yd), acc[t]);
+        }
+    }
+    const __mmask16 mask = (__mmask16)((1u << nr) - 1);
+    QX_UNROLL
+    for (int t = 0; t < NT; t++) _mm512_mask_storeu_ps(out + (size_t)t * os, mask, acc[t]);
+}
+
+/* The gemm of a K type for n_tok >= 4 (fewer, or no memory: qx_gemm_any). */
+QX_INLINE void qt_gemm_k(int type, mono_vec_dot_fn dot, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1,
+                         const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
+    const int has_min = type == MONO_TYPE_Q2_K || type == MONO_TYPE_Q4_K || type == MONO_TYPE_Q5_K;
+    const int64_t nsb = n / QX_QK_K;
+    const size_t kbytes = (size_t)nsb * QT_K_BYTES, tbytes = ((size_t)QT_R * (size_t)nsb * sizeof(qx_ksb) + 63) / 64 * 64;
+    uint8_t *buf = n_tok >= 4 && r0 < r1 && nsb > 0 ? aligned_alloc(64, kbytes + tbytes) : NULL;
+    if (!buf) {
+        qx_gemm_any(type, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+        return;
+    }
+    uint8_t *kbuf = buf;
+    qx_ksb *tmp = (qx_ksb *)(buf + kbytes);
+    for (int64_t r = r0; r < r1; r += QT_R) {
+        const int nr = r1 - r < QT_R ? (int)(r1 - r) : QT_R;
+        if (nr < QT_R) memset(kbuf, 0, kbytes);
+        qt_pack_k(type, nsb, (const uint8_t *)w, wrb, r, nr, tmp, kbuf);
+        for (int64_t t = 0; t < n_tok; t += QT_T) {
+            const mono_block_q8_K *xt[QT_T];
+            const int nt = n_tok - t < QT_T ? (int)(n_tok - t) : QT_T;
+            for (int i = 0; i < nt; i++) xt[i] = (const mono_block_q8_K *)((const uint8_t *)x + (size_t)(t + i) * xrb);
+            float *o = out + (size_t)t * os + (size_t)r;
+            if (nt == QT_T) qt_tile_k(kbuf, nsb, xt, has_min, QT_T, nr, o, os);
+            else
+                for (int i = 0; i < nt; i++) qt_tile_k(kbuf, nsb, xt + i, has_min, 1, nr, o + (size_t)i * os, os);
+        }
+    }
+    free(buf);
+}
+
+#define QT_GEMM_K(T, tname)                                                                                  \
+    static void qt_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, \
+                                size_t xrb, int64_t n_tok, float *out, size_t os) {                          \
+        if (n_tok >= 4)                                                                                      \
+            qt_gemm_k(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);         \
+        else                                                                                                 \
+            qx_gemm_##tname(n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                                      \
+    }
+QT_GEMM_K(Q2_K, q2_K)
+QT_GEMM_K(Q3_K, q3_K)
+QT_GEMM_K(Q4_K, q4_K)
+QT_GEMM_K(Q5_K, q5_K)
+QT_GEMM_K(Q6_K, q6_K)
+#undef QT_GEMM_K
+
+/* Installs the K-quant prefill gemms (call after qx_register). */
+static void qt_register_k(mono_kernels *k) {
+    k->gemm[MONO_TYPE_Q2_K] = qt_gemm_q2_K;
+    k->gemm[MONO_TYPE_Q3_K] = qt_gemm_q3_K;
+    k->gemm[MONO_TYPE_Q4_K] = qt_gemm_q4_K;
+    k->gemm[MONO_TYPE_Q5_K] = qt_gemm_q5_K;
+    k->gemm[MONO_TYPE_Q6_K] = qt_gemm_q6_K;
 }
 
 #endif
