@@ -1,30 +1,28 @@
 /*
- * quant_x86_tile.h -- the register-tiled int8 prefill GEMM (n_tok >= 4) of
- * the 32-weight block types Q8_0, Q4_0, Q5_0, Q4_1 and Q5_1 on AVX-512 VNNI
- * (included by quant_avx512.c after quant_x86_gemm.h).
+ * quant_x86_tile.h -- the register-tiled int8 prefill GEMM (n_tok >= 4) on
+ * AVX-512 VNNI for the 32-weight block types Q8_0, Q4_0, Q5_0, Q4_1, Q5_1
+ * and (further down) the K-quants Q2_K..Q6_K; included by quant_avx512.c
+ * after quant_x86_gemm.h, whose qx_gemm_any stays the fallback.
  *
  * qx_gemm_any runs one weight row against 4 tokens, so every activation
- * block is reloaded for every row. Here a tile of QT_R = 4 rows x QT_T = 4
- * tokens keeps 16 accumulators in registers, and each loaded weight vector
- * feeds 4 tokens while each activation vector feeds 4 rows.
- *
- * Both operands are first packed, two 32-element blocks ("a pair") per
- * 64-byte vector:
- *   - activations, once per block of TB tokens (the whole block stays in
- *     L2): per (pair, token) the 64 signed quants y, then either the
- *     per-lane offset correction c = -off * (sum of 4 y) (Q4_0 stores q+8,
- *     Q5_0 q+16, Q8_0 is read as unsigned q+128) or, for Q4_1/Q5_1, the
- *     Q8_1 block sums s = d*sum(q) in lanes 0 and 8, then the two block
- *     scales, each in 8 lanes;
- *   - weights, once per tile of 4 rows (reused by every token tile):
- *     per (pair, row) the 64 unsigned quants, the two scales in 8 lanes
- *     each and, for Q4_1/Q5_1, the two mins in 8 lanes each.
- * A pair then costs per (row, token) one vpdpbusd seeded with c, one
- * convert, one multiply by the activation scales and one fmadd with the
- * weight scales (plus one fmadd m*s for the types with a min). Odd block
- * counts are padded with a zero block (zero quants, scales and sums).
- * The integer sum of every block is exact, as in the portable kernels; only
- * the float summation order differs.
+ * block is reloaded for every row and each weight byte feeds few MACs. Here
+ * a tile is QT_R = 16 weight rows x QT_T = 8 tokens:
+ *   - the 16 rows are packed once per block of up to QT_TB tokens: per
+ *     32-weight block, eight 64-byte vectors W_g whose 32-bit lane j holds
+ *     row j's weights 4g..4g+3 as unsigned bytes (Q8_0 as q+128, Q4_0 q+8,
+ *     Q5_0 q+16, Q4_1/Q5_1 q), built by a 16x8 transpose, then the 16 row
+ *     scales (and mins) as floats;
+ *   - the activations (the Q8_0/Q8_1 rows mono_matmul quantized) are read
+ *     in place: one vpdpbusd multiplies W_g by a broadcast of the token's
+ *     4 bytes 4g..4g+3 and adds into all 16 rows at once;
+ *   - a small table per (token, block), made once per call, holds the
+ *     offset correction -off * sum(y) (the seed of the block's integer sum),
+ *     the activation scale and, for Q8_1, the block sum d*sum(y).
+ * Per block and token: 8 vpdpbusd, one convert, one multiply of the row
+ * scales by the broadcast activation scale, one fmadd (one more for the
+ * mins) -- 512 MACs for ~11 instructions, against ~4 per 64 for a 1-row
+ * kernel. Integer sums are exact, as in the portable kernels; only the float
+ * summation order differs.
  */
 #ifndef MONO_KERNELS_QUANT_X86_TILE_H
 #define MONO_KERNELS_QUANT_X86_TILE_H
