@@ -513,6 +513,107 @@ static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, in
     }
 }
 
+/* ------------------------------------------------ Q6_K repacked 16 rows wide */
+
+/* Per group of 16 rows and super-block (same size as the rows): d[16]
+ * halves, the 16 int8 scales of the 16 rows (16 bytes per scale), then for
+ * each half h and m = 0..7 three vectors whose lane j holds 4 bytes of row j:
+ * ql[64h+4m..], ql[64h+32+4m..], qh[32h+4m..]. Unsigned 6-bit values
+ * (q + 32) are rebuilt in registers; each 16-weight group's sum is seeded
+ * with -32 * its bsum (exact) and scaled with vpmulld. */
+#define Q6_CHUNK (2 * QR_ROWS + 16 * QR_ROWS + 2 * 8 * 3 * 64)
+
+static size_t q6_repack_size_q6_K(int64_t rows, int64_t n) {
+    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * Q6_CHUNK;
+}
+
+static void q6_repack_q6_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
+    const int64_t nb = n / QX_QK_K, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    uint8_t *d = dst;
+    memset(d, 0, q6_repack_size_q6_K(rows, n));
+    for (int64_t g = 0; g < ng; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = d + (size_t)(g * nb + b) * Q6_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
+                const mono_block_q6_K *blk = (const mono_block_q6_K *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
+                memcpy(c + 2 * j, &blk->d, 2);
+                for (int k = 0; k < 16; k++) c[2 * QR_ROWS + 16 * k + j] = (uint8_t)blk->scales[k];
+                for (int h = 0; h < 2; h++)
+                    for (int m = 0; m < 8; m++) {
+                        uint8_t *v = c + 18 * QR_ROWS + 192 * (8 * h + m) + 4 * j;
+                        memcpy(v, blk->ql + 64 * h + 4 * m, 4);
+                        memcpy(v + 64, blk->ql + 64 * h + 32 + 4 * m, 4);
+                        memcpy(v + 128, blk->qh + 32 * h + 4 * m, 4);
+                    }
+            }
+        }
+}
+
+QX_INLINE __m512i q6_dot4(__m512i acc, __m512i v, const int8_t *y) {
+    int32_t y4;
+    memcpy(&y4, y, 4);
+    return _mm512_dpbusd_epi32(acc, v, _mm512_set1_epi32(y4));
+}
+
+QX_INLINE __m512 q6_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    __m512 acc = _mm512_setzero_ps();
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * Q6_CHUNK;
+    for (int64_t b = b0; b < b1; b++, chunk += Q6_CHUNK) {
+        const mono_block_q8_K *yb = (const mono_block_q8_K *)x + b;
+        __m512i isum = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i i[8]; /* 16-weight group 8h + 2k + (m >= 4) -> i[2k + (m >= 4)] */
+            QX_UNROLL
+            for (int q = 0; q < 8; q++) i[q] = _mm512_set1_epi32(-32 * yb->bsums[8 * h + q]);
+            QX_UNROLL
+            for (int m = 0; m < 8; m++) {
+                const uint8_t *v = chunk + 18 * QR_ROWS + 192 * (8 * h + m);
+                __m512i l0 = _mm512_loadu_si512(v), l1 = _mm512_loadu_si512(v + 64), qh = _mm512_loadu_si512(v + 128);
+                /* 0x0F ? low nibble : high bits at 0x30 (bit select) */
+                __m512i v1 = _mm512_ternarylogic_epi32(m4, l0, _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30), 0xCA);
+                __m512i v2 = _mm512_ternarylogic_epi32(m4, l1, _mm512_and_si512(_mm512_slli_epi16(qh, 2), m30), 0xCA);
+                __m512i v3 = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l0, 4), _mm512_and_si512(qh, m30), 0xCA);
+                __m512i v4 = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l1, 4),
+                                                       _mm512_and_si512(_mm512_srli_epi16(qh, 2), m30), 0xCA);
+                const int8_t *y = yb->qs + 128 * h + 4 * m;
+                const int hi = m >= 4;
+                i[0 + hi] = q6_dot4(i[0 + hi], v1, y);
+                i[2 + hi] = q6_dot4(i[2 + hi], v2, y + 32);
+                i[4 + hi] = q6_dot4(i[4 + hi], v3, y + 64);
+                i[6 + hi] = q6_dot4(i[6 + hi], v4, y + 96);
+            }
+            QX_UNROLL
+            for (int q = 0; q < 8; q++) {
+                __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 2 * QR_ROWS + 16 * (8 * h + q))));
+                isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(i[q], sc));
+            }
+        }
+        __m512 dv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(yb->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dv, acc);
+    }
+    return acc;
+}
+
+static void q6_gemm_q6_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                         int64_t n_tok, float *out, size_t os) {
+    const int64_t nb = n / QX_QK_K;
+    if (r1 > rows) r1 = rows;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        float *o = out + (size_t)t * os;
+        for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+            float v[QR_ROWS];
+            _mm512_storeu_ps(v, q6_group(wr, nb, g, 0, nb, xt));
+            for (int j = 0; j < QR_ROWS; j++) {
+                int64_t r = g * QR_ROWS + j;
+                if (r >= r0 && r < r1) o[r] = v[j];
+            }
+        }
+    }
+}
+
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
     qx_register(k);
@@ -538,4 +639,8 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack_size[MONO_TYPE_Q4_K] = qk_repack_size_q4_K;
     k->repack[MONO_TYPE_Q4_K] = qk_repack_q4_K;
     k->gemm_repacked[MONO_TYPE_Q4_K] = qk_gemm_q4_K;
+    k->repack_rows[MONO_TYPE_Q6_K] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q6_K] = q6_repack_size_q6_K;
+    k->repack[MONO_TYPE_Q6_K] = q6_repack_q6_K;
+    k->gemm_repacked[MONO_TYPE_Q6_K] = q6_gemm_q6_K;
 }

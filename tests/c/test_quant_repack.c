@@ -37,11 +37,13 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
         for (int64_t i = 0; i < n; i++) f[i] = 0.05f * rp_frand(s);
         tr->from_float(f, w + r * wrb, n);
         /* raw: random quant bytes (and packed K sub-block scales), the
-         * quantizer's leading halves kept finite (d; Q4_K/Q5_K d and dmin) */
+         * quantizer's halves kept finite (d; Q4_K/Q5_K d and dmin; Q6_K's trailing d) */
         const size_t keep = tr->block_size == 256 || type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1 ? 4 : 2;
+        const size_t end = type == MONO_TYPE_Q6_K ? tr->block_bytes - 2 : tr->block_bytes; /* Q6_K: d is last */
         if (raw)
             for (int64_t b = 0; b < n / tr->block_size; b++)
-                for (size_t j = keep; j < tr->block_bytes; j++) w[r * wrb + b * tr->block_bytes + j] = (uint8_t)rp_rng(s);
+                for (size_t j = type == MONO_TYPE_Q6_K ? 0 : keep; j < end; j++)
+                    w[r * wrb + b * tr->block_bytes + j] = (uint8_t)rp_rng(s);
     }
     for (int i = 0; i < ntok; i++) {
         for (int64_t j = 0; j < n; j++) f[j] = rp_frand(s) * (rp_rng(s) % 40 == 0 ? 6.0f : 1.0f);
@@ -105,5 +107,5 @@ void suite_quant_repack(mt_ctx *t) {
                 rp_case(t, &k, &p, type, rows, n, 2, 0, rows, 1, &s);
             }
     }
-    if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K)");
+    if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K, Q6_K)");
 }
