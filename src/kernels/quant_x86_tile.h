@@ -64,6 +64,8 @@ static void qt_pack_tab(int type, int64_t nb, const uint8_t *x, size_t xrb, int6
         }
 }
 
+#if defined(MONO_QX_VNNI)
+
 /* A 16 x 8 transpose of 32-bit groups: register k starts as rows k and
  * k+8 (lane = 8*(j/8) + g, register = j mod 8); round c swaps register bit c
  * with lane bit c, which leaves register g holding row j's group g in lane j. */
@@ -371,5 +373,163 @@ static void qt_register_k(mono_kernels *k) {
     k->gemm[MONO_TYPE_Q5_K] = qt_gemm_q5_K;
     k->gemm[MONO_TYPE_Q6_K] = qt_gemm_q6_K;
 }
+
+#else /* AVX2 without VNNI: 8 rows per 256-bit vector, Q4_0/Q5_0/Q4_1/Q5_1 */
+
+/* vpmaddubsw adds two u8 x i8 products into 16 bits with saturation: for
+ * weights below 32 (the 4- and 5-bit types) four of its results still fit
+ * (4 * 2 * 31 * 128 < 32768), so per block the eight groups make two 16-bit
+ * sums and two vpmaddwd. Q8_0 (q+128 up to 255) would overflow: it keeps
+ * qx_gemm_any's sign trick. */
+#define QT2_R 8
+#define QT2_T 4
+#define QT2_WE 320 /* per block: 8 x 32 bytes W_g, 8 scales, 8 mins */
+
+/* Rows [r, r+nr) (nr <= 8, the rest zero): an 8 x 8 transpose of 32-bit groups per block. */
+static void qt2_pack_w(int type, int64_t nb, const uint8_t *w, size_t wrb, int64_t r, int nr, uint8_t *wbuf) {
+    const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
+    const size_t wb = mono_type_get(type)->block_bytes;
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *e = wbuf + (size_t)b * QT2_WE;
+        float *d = (float *)(e + 256), *m = (float *)(e + 288);
+        __m256i v[8];
+        for (int j = 0; j < QT2_R; j++) {
+            const uint8_t *blk = j < nr ? w + (size_t)(r + j) * wrb + (size_t)b * wb : NULL;
+            uint16_t h = 0, hm = 0;
+            v[j] = _mm256_setzero_si256();
+            if (blk) {
+                _mm_prefetch((const char *)blk + 8 * wb, _MM_HINT_T0);
+                v[j] = qx_gv_unpack(type, blk);
+                memcpy(&h, blk, 2);
+                if (has_min) memcpy(&hm, blk + 2, 2);
+            }
+            d[j] = qx_h2f(h);
+            m[j] = qx_h2f(hm);
+        }
+        __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+        __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+        __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+        __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+        __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+        __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+        __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+        __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+        /* u0: groups 0 (low half) and 4 (high half) of rows 0-3; u4 the same of rows 4-7 */
+        __m256i W[8];
+        W[0] = _mm256_permute2x128_si256(u0, u4, 0x20); W[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+        W[1] = _mm256_permute2x128_si256(u1, u5, 0x20); W[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+        W[2] = _mm256_permute2x128_si256(u2, u6, 0x20); W[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+        W[3] = _mm256_permute2x128_si256(u3, u7, 0x20); W[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+        for (int g = 0; g < 8; g++) _mm256_storeu_si256((__m256i *)(e + 32 * g), W[g]);
+    }
+}
+
+QX_INLINE void qt2_tile(const uint8_t *wbuf, int64_t nb, const uint8_t *const *xt, size_t xb, size_t xq,
+                        const qt_tab *tab, const int has_min, const int NT, int nr, float *out, size_t os) {
+    __m256 acc[QT2_T];
+    const __m256i ones = _mm256_set1_epi16(1);
+    QX_UNROLL
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *e = wbuf + (size_t)b * QT2_WE;
+        const __m256 dw = _mm256_loadu_ps((const float *)(e + 256));
+        QX_UNROLL
+        for (int t = 0; t < NT; t++) {
+            const uint8_t *y = xt[t] + (size_t)b * xb + xq;
+            const qt_tab *tb = &tab[(int64_t)t * nb + b];
+            __m256i h[2];
+            QX_UNROLL
+            for (int k = 0; k < 2; k++) {
+                __m256i s16 = _mm256_setzero_si256();
+                QX_UNROLL
+                for (int g = 4 * k; g < 4 * k + 4; g++) {
+                    int32_t v;
+                    memcpy(&v, y + 4 * g, 4);
+                    s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_loadu_si256((const __m256i *)(e + 32 * g)),
+                                                                     _mm256_set1_epi32(v)));
+                }
+                h[k] = _mm256_madd_epi16(s16, ones);
+            }
+            __m256i i = _mm256_add_epi32(_mm256_add_epi32(h[0], h[1]), _mm256_set1_epi32(tb->corr));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), _mm256_mul_ps(dw, _mm256_set1_ps(tb->dx)), acc[t]);
+            if (has_min)
+                acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(e + 288)), _mm256_set1_ps(tb->sx), acc[t]);
+        }
+    }
+    QX_UNROLL
+    for (int t = 0; t < NT; t++) {
+        if (nr == QT2_R) {
+            _mm256_storeu_ps(out + (size_t)t * os, acc[t]);
+        } else {
+            float v[8];
+            _mm256_storeu_ps(v, acc[t]);
+            memcpy(out + (size_t)t * os, v, (size_t)nr * sizeof(float));
+        }
+    }
+}
+
+QX_INLINE void qt2_gemm_legacy(int type, mono_vec_dot_fn dot, int64_t n, const void *w, size_t wrb, int64_t r0,
+                               int64_t r1, const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
+    const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
+    const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
+    const int64_t nb = n / QX_QK;
+    int64_t tb = n_tok;
+    if (tb > QT_TB) {
+        const int64_t nblk = (n_tok + QT_TB - 1) / QT_TB;
+        tb = (n_tok + nblk - 1) / nblk;
+    }
+    const size_t tbytes = ((size_t)tb * (size_t)nb * sizeof(qt_tab) + 63) / 64 * 64, wbytes = (size_t)nb * QT2_WE;
+    uint8_t *buf = n_tok >= 4 && r0 < r1 && nb > 0 ? aligned_alloc(64, tbytes + wbytes) : NULL;
+    if (!buf) {
+        qx_gemm_any(type, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
+        return;
+    }
+    qt_tab *tab = (qt_tab *)buf;
+    uint8_t *wbuf = buf + tbytes;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
+        const int64_t tn = n_tok - t0 < tb ? n_tok - t0 : tb;
+        const uint8_t *xb0 = (const uint8_t *)x + (size_t)t0 * xrb;
+        qt_pack_tab(type, nb, xb0, xrb, tn, tab);
+        for (int64_t r = r0; r < r1; r += QT2_R) {
+            const int nr = r1 - r < QT2_R ? (int)(r1 - r) : QT2_R;
+            qt2_pack_w(type, nb, (const uint8_t *)w, wrb, r, nr, wbuf);
+            for (int64_t t = 0; t < tn; t += QT2_T) {
+                const uint8_t *xt[QT2_T];
+                const int nt = tn - t < QT2_T ? (int)(tn - t) : QT2_T;
+                for (int i = 0; i < nt; i++) xt[i] = xb0 + (size_t)(t + i) * xrb;
+                float *o = out + (size_t)(t0 + t) * os + (size_t)r;
+                if (nt == QT2_T) qt2_tile(wbuf, nb, xt, xb, xq, tab + t * nb, has_min, QT2_T, nr, o, os);
+                else
+                    for (int i = 0; i < nt; i++)
+                        qt2_tile(wbuf, nb, xt + i, xb, xq, tab + (t + i) * nb, has_min, 1, nr, o + (size_t)i * os, os);
+            }
+        }
+    }
+    free(buf);
+}
+
+#define QT2_GEMM(T, tname)                                                                                   \
+    static void qt2_gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,\
+                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                         \
+        if (n_tok >= 4)                                                                                      \
+            qt2_gemm_legacy(MONO_TYPE_##T, qx_vec_dot_##tname, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);   \
+        else                                                                                                 \
+            qx_gemm_##tname(n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                                      \
+    }
+QT2_GEMM(Q4_0, q4_0)
+QT2_GEMM(Q5_0, q5_0)
+QT2_GEMM(Q4_1, q4_1)
+QT2_GEMM(Q5_1, q5_1)
+#undef QT2_GEMM
+
+/* Installs the AVX2 prefill gemms of the 4/5-bit legacy types (call after qx_register). */
+static void qt_register_avx2(mono_kernels *k) {
+    k->gemm[MONO_TYPE_Q4_0] = qt2_gemm_q4_0;
+    k->gemm[MONO_TYPE_Q5_0] = qt2_gemm_q5_0;
+    k->gemm[MONO_TYPE_Q4_1] = qt2_gemm_q4_1;
+    k->gemm[MONO_TYPE_Q5_1] = qt2_gemm_q5_1;
+}
+
+#endif /* MONO_QX_VNNI */
 
 #endif
