@@ -74,6 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mono_kernels_init(&k);
     memset(&p, 0, sizeof p);
     mono_kernels_register_quant_portable(&p);
+    /* offset of the min half (dmin, m) in a block, for types that subtract one */
+    const int min_at = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1 || type == MONO_TYPE_Q4_K ||
+                               type == MONO_TYPE_Q5_K ? 2 : type == MONO_TYPE_Q2_K ? 82 : -1;
     for (int64_t r = 0; r < rows; r++)
         for (int t = 0; t < n_tok; t++) {
             float a, c;
@@ -84,6 +87,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             vt->to_float(x + (size_t)t * xrb, g, n);
             double mag = 0;
             for (int64_t i = 0; i < n; i++) mag += fabs((double)f[i] * g[i]);
+            if (min_at >= 0) { /* w = d-term - min-term: the kernels may sum the two terms apart, and they can
+                                * cancel (a row of zero weights made of huge equal terms): bound both */
+                uint8_t *w0 = malloc(wrb);
+                float *h = malloc((size_t)n * sizeof *h);
+                if (w0 && h) {
+                    memcpy(w0, w + r * wrb, wrb);
+                    for (int64_t b = 0; b < blocks; b++) memset(w0 + b * tr->block_bytes + min_at, 0, 2);
+                    tr->to_float(w0, h, n); /* the d-terms alone */
+                    for (int64_t i = 0; i < n; i++) mag += 2 * fabs((double)h[i] * g[i]);
+                }
+                free(w0);
+                free(h);
+            }
             if (isfinite(mag) && mag < 1e30 && isfinite(a) && isfinite(c) && fabs(a - c) > 1e-3 * mag + 1e-3) abort();
         }
     if (k.gemm[type]) {
