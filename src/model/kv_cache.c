@@ -158,11 +158,12 @@ void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono
 }
 
 /* The value mixing is most of attention's arithmetic and this file is built
- * for the baseline ISA (SSE2 on x86-64): on x86 with GCC/clang's ifunc
- * support, also compile it for AVX2 and AVX-512 and let the loader pick, so
+ * for the baseline ISA (SSE2 on x86-64): on x86 Linux with GCC's ifunc
+ * support (clang 14's target_clones leaves the symbol undefined), also
+ * compile it for AVX2 and AVX-512 and let the loader pick, so
  * axpy runs 8 or 16 lanes wide. Same operations in the same order (no FMA
  * contraction is enabled), so every clone gives the same floats. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__EMSCRIPTEN__) && \
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(MONO_NO_CLONES)
 #define MIX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

@@ -6,11 +6,12 @@
 #include <stdint.h>
 #include <string.h>
 
-/* This file is built for the baseline ISA; on x86 Linux with GCC/clang the
+/* This file is built for the baseline ISA; on x86 Linux with GCC (not clang:
+ * its target_clones leaves the symbol undefined in version 14) the
  * two loops are also compiled for AVX2 and AVX-512 and the loader picks one
  * (ifunc). Every clone does the same float operations in the same order
  * (no FMA contraction under -std=c11), so all give the same results. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__EMSCRIPTEN__) && \
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(MONO_NO_CLONES)
 #define VM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
