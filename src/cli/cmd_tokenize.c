@@ -28,20 +28,23 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "monologue.h"
+#include "tokenizer/utf8.h"
 
 typedef struct opts {
     const char *tokenizer;
-    int jsonl, decode, raw, pieces, skip_special;
+    int jsonl, decode, raw, pieces, skip_special, bytes;
     unsigned flags;
 } opts;
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: monologue tokenize -t FILE [--jsonl] [--decode [--raw] [--skip-special]] [--pieces]\n"
-            "                          [--special-as-text]\n"
+            "                          [--special-as-text] [--bytes]\n"
             "\n"
             "Reads stdin, writes stdout. FILE is a tokenizer.json, a folder holding one, or a .gguf.\n"
-            "  (default)          UTF-8 text in, one JSON array of token ids out\n"
+            "  (default)          UTF-8 text in, one JSON array of token ids out (input that is not\n"
+            "                     valid UTF-8 is an error)\n"
+            "  --bytes            encode the input's bytes as they are, valid UTF-8 or not (byte-level BPE)\n"
             "  --jsonl            each input line is a JSON object with a \"text\" string;\n"
             "                     each output line is that text's id array\n"
             "  --decode           a JSON array of ids in, the decoded text out (invalid UTF-8 -> U+FFFD);\n"
@@ -219,6 +222,8 @@ static int parse_args(int argc, char **argv, opts *o) {
             o->pieces = 1;
         } else if (!strcmp(a, "--raw")) {
             o->raw = 1;
+        } else if (!strcmp(a, "--bytes")) {
+            o->bytes = 1;
         } else if (!strcmp(a, "--special-as-text")) {
             o->flags |= MONO_ENCODE_SPECIAL_AS_TEXT;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -241,6 +246,10 @@ static int parse_args(int argc, char **argv, opts *o) {
     }
     if (o->pieces && o->decode) {
         fprintf(stderr, "monologue tokenize: --pieces and --decode do not go together\n");
+        return 2;
+    }
+    if (o->bytes && (o->decode || o->jsonl)) {
+        fprintf(stderr, "monologue tokenize: --bytes only goes with plain text in (no --decode, no --jsonl)\n");
         return 2;
     }
     if (o->raw && (!o->decode || o->jsonl)) {
@@ -266,6 +275,12 @@ int cmd_tokenize(int argc, char **argv) {
     char *in = NULL;
     if (mono_file_read_stream(stdin, "standard input", &in, &len, &err) != MONO_OK) {
         rc = fail("reading", &err);
+    } else if (!o.jsonl && !o.decode && !o.bytes && mono_utf8_valid_prefix(in, len) != len) {
+        /* text in is UTF-8, as for Hugging Face's and tiktoken's encoders; --bytes takes any bytes */
+        size_t at = mono_utf8_valid_prefix(in, len);
+        fprintf(stderr, "monologue tokenize: standard input is not valid UTF-8 (byte 0x%02x at offset %zu); "
+                "--bytes encodes raw bytes\n", (unsigned char)in[at], at);
+        rc = 1;
     } else if (!o.jsonl) {
         rc = o.decode ? run_decode(&o, tok, in, len, 0) : run_encode(&o, enc, in, len);
     } else {

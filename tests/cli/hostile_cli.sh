@@ -161,6 +161,12 @@ c tok_jsonl_decode_range 1 $H/jsonl/ids_range.jsonl tokenize -t $TOK --jsonl --d
 c tok_jsonl_decode_neg 1 $H/jsonl/ids_neg.jsonl tokenize -t $TOK --jsonl --decode
 c tok_jsonl_text_as_ids 1 $H/jsonl/bad.jsonl tokenize -t $TOK --jsonl --decode
 c tok_pieces_decode 2 "$T" tokenize -t $TOK --decode --pieces
+c tok_badutf8_stdin 1 $H/text/invalid_utf8.txt tokenize -t $TOK
+c tok_overlong_stdin 1 $H/text/overlong.txt tokenize -t $TOK
+c tok_badutf8_pieces 1 $H/text/invalid_utf8.txt tokenize -t $TOK --pieces
+c ctl_tok_bytes 0 $H/text/invalid_utf8.txt tokenize -t $TOK --bytes
+c tok_bytes_decode 2 $N tokenize -t $TOK --bytes --decode
+c tok_bytes_jsonl 2 $N tokenize -t $TOK --bytes --jsonl
 
 # ---- train-tokenizer ----
 TX=$H/text/good.txt

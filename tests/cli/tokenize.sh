@@ -58,11 +58,12 @@ PY
 /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1],encoding="utf-8")); j["normalizer"]=None; json.dump(j,open(sys.argv[2],"w",encoding="utf-8"),ensure_ascii=False)' "$TOK" "$TMP/nonfc.json"
 for i in 1 2 3; do
   head -c 3000 /dev/urandom > "$TMP/rand.bin"
-  $BIN tokenize -t "$TMP/nonfc.json" < "$TMP/rand.bin" > "$TMP/rand.ids" &&
+  $BIN tokenize -t "$TMP/nonfc.json" --bytes < "$TMP/rand.bin" > "$TMP/rand.ids" &&
     $BIN tokenize -t "$TMP/nonfc.json" --decode --raw < "$TMP/rand.ids" > "$TMP/rand.back"
   if cmp -s "$TMP/rand.bin" "$TMP/rand.back"; then ok "random bytes round trip $i"; else bad "random bytes round trip $i"; fi
 done
-expect "lossy decode" "$(printf 'a\xef\xbf\xbdb')" "$(printf 'a\xffb' | $BIN tokenize -t "$TOK" | $BIN tokenize -t "$TOK" --decode)"
+expect "lossy decode" "$(printf 'a\xef\xbf\xbdb')" "$(printf 'a\xffb' | $BIN tokenize -t "$TOK" --bytes | $BIN tokenize -t "$TOK" --decode)"
+expect_fail "invalid UTF-8 text in" 1 "not valid UTF-8" sh -c "printf 'a\\377b' | $BIN tokenize -t '$TOK'"
 
 # failures
 expect_fail "unknown flag" 2 "unknown option" $BIN tokenize -t "$TOK" --nope
