@@ -38,7 +38,9 @@
 //
 // Opt-in second model, MONO_QUALITY_QWEN05=1: a Qwen2.5-0.5B-shaped random
 // GGUF (make_tiny_qwen2_gguf.c, 630M parameters: minutes, so not in the CI
-// run), F32 then quantized the same way, on a 64-token sequence.
+// run), F32 then quantized the same way, on a 64-token sequence (one
+// position is 1.6 points of top-1 there, so that bound is tight; figures in
+// bench/QUALITY.md).
 //
 // Env: MONO_BIN (default build/monologue), MONO_SHARED (default ../shared),
 // MONO_QUALITY_TYPES (comma list; default all eight, MONO_QUICK=1: q8_0,q4_0,q4_k_m),
