@@ -23,6 +23,14 @@
  * mins) -- 512 MACs for ~11 instructions, against ~4 per 64 for a 1-row
  * kernel. Integer sums are exact, as in the portable kernels; only the float
  * summation order differs.
+ *
+ * Built without MONO_QX_VNNI (quant_avx2.c) the file instead gives an AVX2
+ * version for the 4/5-bit legacy types: 8 rows per 256-bit vector, maddubs
+ * in place of vpdpbusd (see qt2_tile for why Q8_0 is left out).
+ * Entry points: qt_gemm_legacy (AVX-512, called from quant_avx512.c's
+ * QZ_GEMM for n_tok >= 4), qt_register_k (AVX-512 K-quant gemms),
+ * qt_register_avx2 (AVX2 gemms); each falls back to qx_gemm_any.
+ * Tested by tests/c/test_quant_tile.c and test_quant.c.
  */
 #ifndef MONO_KERNELS_QUANT_X86_TILE_H
 #define MONO_KERNELS_QUANT_X86_TILE_H
