@@ -38,7 +38,7 @@ for v in "$P" "$N" "$REPS" $THREADS; do
 done
 [ "$P" -ge 1 ] && [ "$P" -le 512 ] || { echo "compare.sh: -p must be in [1, 512] (bench_llama's prompt limit)" >&2; exit 2; }
 
-LLAMA=tools/peers/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+LLAMA=${LLAMA_LIBDIR:-tools/peers/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64}
 SHARED=${MONO_SHARED:-../shared}
 OUT=build/bench/compare
 PY=/usr/bin/python3
