@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine.h"
+#include "core/clock.h"
 #include "monologue.h"
 
 typedef struct bench_opts {
@@ -84,12 +85,6 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
     return 1;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Peak resident set in MiB: VmHWM from /proc/self/status, else getrusage. */
 static double peak_rss_mb(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -134,12 +129,12 @@ static mono_status bench_once(mono_context *ctx, const int32_t *prompt, int n_pr
     mono_context_reset(ctx);
     const float *logits = NULL;
     int n_vocab = mono_context_n_vocab(ctx);
-    double t0 = now_s();
+    double t0 = mono_clock_seconds();
     if (n_prompt > 0) {
         mono_status s = mono_context_eval(ctx, prompt, n_prompt, 0, &logits, err);
         if (s != MONO_OK) return s;
     }
-    double t1 = now_s();
+    double t1 = mono_clock_seconds();
     /* with no prompt, decoding starts from the first pseudo-random id */
     int32_t tok = prompt[0];
     for (int i = 0; i < n_gen; i++) {
@@ -147,7 +142,7 @@ static mono_status bench_once(mono_context *ctx, const int32_t *prompt, int n_pr
         mono_status s = mono_context_eval(ctx, &tok, 1, 0, &logits, err);
         if (s != MONO_OK) return s;
     }
-    double t2 = now_s();
+    double t2 = mono_clock_seconds();
     *pp = n_prompt > 0 ? n_prompt / (t1 - t0) : 0;
     *tg = n_gen > 0 ? n_gen / (t2 - t1) : 0;
     return MONO_OK;
@@ -173,10 +168,10 @@ static void print_json_string(const char *s) {
 int cmd_bench(int argc, char **argv) {
     bench_opts o;
     if (!parse_args(argc, argv, &o)) return 2;
-    double t_load = now_s();
+    double t_load = mono_clock_seconds();
     mono_model *m = cli_load_model("bench", o.model, 0);
     if (!m) return 1;
-    double load_ms = (now_s() - t_load) * 1e3;
+    double load_ms = (mono_clock_seconds() - t_load) * 1e3;
     int rc = 1;
     mono_error err;
     mono_context *ctx = NULL;
