@@ -198,6 +198,16 @@ void mono_dequantize_row_q8_0(const void *src, float *dst, int64_t n) {
     }
 }
 
+/* round(v) as a Q8 quant. For finite activations |v| <= 127 already and this
+ * is ggml's (int8_t)roundf(v); a NaN (a hostile model's activations) would
+ * make that cast undefined behaviour, so it becomes 0 -- the byte x86's
+ * conversion gave anyway. */
+static inline int8_t q8_round(float v) {
+    if (!(v == v)) return 0;
+    float r = roundf(v);
+    return (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+}
+
 void mono_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
     mono_block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / QK; i++, src += QK) {
@@ -206,7 +216,7 @@ void mono_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
         const float d = amax / 127;
         const float id = d ? 1.0f / d : 0.0f;
         b[i].d = f2h(d);
-        for (int j = 0; j < QK; j++) b[i].qs[j] = (int8_t)roundf(src[j] * id);
+        for (int j = 0; j < QK; j++) b[i].qs[j] = q8_round(src[j] * id);
     }
 }
 
@@ -228,7 +238,7 @@ void mono_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
         b[i].d = f2h(d);
         int sum = 0;
         for (int j = 0; j < QK; j++) {
-            b[i].qs[j] = (int8_t)roundf(src[j] * id);
+            b[i].qs[j] = q8_round(src[j] * id);
             sum += b[i].qs[j];
         }
         b[i].s = f2h(sum * d);
