@@ -67,7 +67,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *back = NULL;
         size_t back_len = 0;
         if (mono_tokenizer_decode_bytes(tok, ids, n_ids, &back, &back_len, &err) != MONO_OK) abort();
-        if (!o.nfc && (back_len != lens[0] || memcmp(back, text, back_len) != 0)) abort();
+        /* Decoding sends every token, added ones too, through the byte-level
+         * decoder (as HF does): a special token holding a non-ASCII character
+         * of the byte-level alphabet (e.g. U+0107 = byte 0x07) decodes to
+         * other bytes, in HF as here. Round trips are promised otherwise. */
+        int ascii_specials = 1;
+        for (size_t i = 0; i < n_special; i++)
+            for (const char *c = specials[i]; *c; c++)
+                if ((unsigned char)*c >= 0x80) ascii_specials = 0;
+        if (!o.nfc && ascii_specials && (back_len != lens[0] || memcmp(back, text, back_len) != 0)) abort();
         mono_free(back);
         mono_free(ids);
         mono_tokenizer_free(tok);
