@@ -39,7 +39,7 @@ static void usage(FILE *f) {
             "repeated REPS times after one warm-up run; prints one JSON line with the medians\n"
             "(prefill_tok_s, decode_tok_s), every repetition, load_ms and peak_rss_mb.\n"
             "\n"
-            "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL ")\n"
+            CLI_MODEL_HELP
             "  -t, --threads N        worker threads (default: all cores)\n"
             "  -p, --n-prompt N       prompt tokens (default 512; 0: decode only)\n"
             "  -n, --n-gen N          generated tokens (default 128; 0: prefill only)\n"

@@ -54,7 +54,7 @@ static void usage(FILE *f) {
             "An interactive chat: type a message, get the reply. /reset starts over,\n"
             "/exit quits, Ctrl-C stops an answer (twice at the prompt: quit).\n"
             "\n"
-            "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL ")\n"
+            CLI_MODEL_HELP
             "  --system TEXT          system prompt (default: the template's; Qwen's for qwen2)\n"
             "  --template NAME        auto (default: the model's), qwen2 (ChatML with Qwen's default\n"
             "                         system prompt) or chatml (no default system prompt)\n"

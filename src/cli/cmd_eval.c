@@ -4,104 +4,16 @@
  * (little-endian float32, row-major [n_tokens, n_vocab]) to a file, for
  * comparisons against other implementations. Also reports the sequence's
  * perplexity (each token scored by the logits of the position before it).
- *
- * The helpers shared with `monologue run` (engine.h) live here too.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/engine.h"
 #include "monologue.h"
-
-int cli_parse_tokens(const char *cmd, const char *s, int32_t **ids, int *n) {
-    size_t cap = 16, count = 0;
-    int32_t *v = malloc(cap * sizeof *v);
-    const char *p = s;
-    if (!v) { fprintf(stderr, "monologue %s: out of memory\n", cmd); return 0; }
-    for (;;) {
-        while (*p == ' ') p++;
-        char *end;
-        errno = 0;
-        long long x = strtoll(p, &end, 10);
-        if (end == p || errno || x < 0 || x > INT32_MAX) {
-            const char *item_end = strchr(p, ',');
-            int len = item_end ? (int)(item_end - p) : (int)strlen(p);
-            fprintf(stderr, "monologue %s: bad token list: item %zu ('%.*s') is not a token id (a non-negative integer)\n",
-                    cmd, count + 1, len, p);
-            free(v);
-            return 0;
-        }
-        if (count == cap) {
-            int32_t *nv = realloc(v, 2 * cap * sizeof *v);
-            if (!nv) { free(v); fprintf(stderr, "monologue %s: out of memory\n", cmd); return 0; }
-            v = nv;
-            cap *= 2;
-        }
-        v[count++] = (int32_t)x;
-        p = end;
-        while (*p == ' ') p++;
-        if (*p == '\0') break;
-        if (*p != ',') {
-            fprintf(stderr, "monologue %s: bad token list: unexpected '%c' after item %zu\n", cmd, *p, count);
-            free(v);
-            return 0;
-        }
-        p++;
-        if (count > (size_t)INT32_MAX / 2) { free(v); fprintf(stderr, "monologue %s: token list too long\n", cmd); return 0; }
-    }
-    *ids = v;
-    *n = (int)count;
-    return 1;
-}
-
-static double seconds_now(void) {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-mono_model *cli_load_model(const char *cmd, const char *path, int verbose) {
-    int is_default = 0;
-    if (!path) path = getenv("MONO_MODEL");
-    if (!path || !*path) {
-        struct stat sb;
-        path = MONO_DEFAULT_MODEL;
-        is_default = 1;
-        if (stat(path, &sb) != 0) {
-            fprintf(stderr, "monologue %s: no model given (-m PATH) and the default model '%s' is not installed\n", cmd, path);
-            return NULL;
-        }
-    }
-    /* a folder holding model.gguf (and no config.json) means that file */
-    char gguf_path[4096];
-    struct stat sb;
-    snprintf(gguf_path, sizeof gguf_path, "%s/config.json", path);
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && stat(gguf_path, &sb) != 0) {
-        snprintf(gguf_path, sizeof gguf_path, "%s/model.gguf", path);
-        if (stat(gguf_path, &sb) == 0) path = gguf_path;
-    }
-    mono_model *m = NULL;
-    mono_error err;
-    double t0 = seconds_now();
-    if (mono_model_load(path, NULL, &m, &err) != MONO_OK) {
-        fprintf(stderr, "monologue %s: cannot load %smodel: %s\n", cmd, is_default ? "the default " : "", err.message);
-        return NULL;
-    }
-    if (verbose) {
-        mono_model_info info;
-        mono_model_info_get(m, &info);
-        fprintf(stderr, "model: %s (%s, %d layers, %.1fM parameters, %s, kernels %s), loaded in %.0f ms\n", path,
-                info.arch, info.n_layer, (double)info.n_params / 1e6, info.weight_type, info.isa,
-                (seconds_now() - t0) * 1e3);
-    }
-    return m;
-}
 
 static int write_logits(const char *path, const float *logits, size_t count) {
     FILE *f = fopen(path, "wb");

@@ -48,7 +48,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: monologue run [-m MODEL] (-p PROMPT | --tokens ID,ID,...) [options]\n"
             "\n"
-            "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL ")\n"
+            CLI_MODEL_HELP
             "  -p, --prompt TEXT      the prompt\n"
             "  -f, --file FILE        the prompt is the contents of FILE ('-': standard input)\n"
             "  --tokens IDS           the prompt as token ids (comma separated)\n"

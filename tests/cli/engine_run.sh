@@ -62,15 +62,40 @@ if $BIN run -m "$M" --chat --system "Be brief." -p "Hello" -n 8 --temp 0 >"$TMP/
   ok "--chat --system runs and reports speed: $(grep tokens/s "$TMP/err")"
 else bad "--chat: $(cat "$TMP/err")"; fi
 
-# the bundled default model (models/default, from the training pipeline) when -m is absent
+# the default model when -m is absent: $MONO_MODEL, else models/default in
+# the working directory, else up to two folders above the executable's
+# (build/monologue -> models/default), so it works from any directory
+ABS_BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+mkdir -p "$TMP/elsewhere" "$TMP/empty" "$TMP/inst/bin/sub"
+want=$($BIN run -m "$M" -p "The state" -n 8 --temp 0 -q 2>/dev/null)
 if [ -e models/default ]; then
-  if out=$(MONO_MODEL= $BIN run -p "Once upon a time" -n 8 --temp 0 -q 2>"$TMP/err") && [ -n "$out" ]; then
-    ok "no -m: the default model answers: '$out'"
-  else bad "default model: $(cat "$TMP/err")"; fi
+  here=$(MONO_MODEL= $BIN run -p "Once upon a time" -n 8 --temp 0 -q 2>"$TMP/err") || bad "default model: $(cat "$TMP/err")"
+  away=$(cd "$TMP/elsewhere" && env -u MONO_MODEL "$ABS_BIN" run -p "Once upon a time" -n 8 --temp 0 -q 2>"$TMP/err")
+  if [ -n "$here" ] && [ "$here" = "$away" ]; then ok "no -m: the default model answers, from another directory too: '$away'"
+  else bad "default model from another directory: '$here' vs '$away' $(cat "$TMP/err")"; fi
 else
-  echo "skip default model: models/default is not installed"
+  echo "skip default model from the repository: models/default is not installed"
 fi
-
+got=$(cd "$TMP/elsewhere" && MONO_MODEL="$M" "$ABS_BIN" run -p "The state" -n 8 --temp 0 -q 2>"$TMP/err")
+[ -n "$want" ] && [ "$got" = "$want" ] && ok "\$MONO_MODEL names the default model" || bad "MONO_MODEL: '$got' vs '$want' $(cat "$TMP/err")"
+mkdir -p "$TMP/elsewhere/models" && ln -s "$M" "$TMP/elsewhere/models/default"
+got=$(cd "$TMP/elsewhere" && env -u MONO_MODEL "$ABS_BIN" run -p "The state" -n 8 --temp 0 -q 2>"$TMP/err")
+[ "$got" = "$want" ] && ok "models/default in the working directory comes before the executable's" || bad "cwd default: '$got' vs '$want' $(cat "$TMP/err")"
+# a copy of the binary in TMP/inst/bin/sub: nothing installed anywhere it looks
+cp "$ABS_BIN" "$TMP/inst/bin/sub/monologue"
+(cd "$TMP/empty" && env -u MONO_MODEL "$TMP/inst/bin/sub/monologue" run -p hi -n 2 -q) >/dev/null 2>"$TMP/err"; rc=$?
+if [ $rc = 1 ] && grep -qF "the default model is not installed (tried models/default, $TMP/inst/bin/models/default, $TMP/inst/models/default)" "$TMP/err"
+then ok "no default model anywhere: exit 1 naming the paths tried"
+else bad "no default model: rc=$rc $(cat "$TMP/err")"; fi
+(cd "$TMP/empty" && MONO_MODEL= "$TMP/inst/bin/sub/monologue" eval --tokens 1) >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "monologue eval: no model given" "$TMP/err" && ok "eval: the same message" || bad "eval without a model: rc=$rc $(cat "$TMP/err")"
+mkdir -p "$TMP/inst/models" && ln -s "$M" "$TMP/inst/models/default"
+got=$(cd "$TMP/empty" && env -u MONO_MODEL "$TMP/inst/bin/sub/monologue" run -p "The state" -n 8 --temp 0 -q 2>"$TMP/err")
+[ "$got" = "$want" ] && ok "models/default two folders above the executable's" || bad "executable-relative default: '$got' vs '$want' $(cat "$TMP/err")"
+rm "$TMP/inst/models/default" && mkdir -p "$TMP/inst/bin/models" && ln -s "$M" "$TMP/inst/bin/models/default"
+got=$(cd "$TMP/empty" && env -u MONO_MODEL "$TMP/inst/bin/sub/monologue" run -p "The state" -n 8 --temp 0 2>"$TMP/err")
+[ "$got" = "$want" ] && grep -qF "model: $TMP/inst/bin/models/default " "$TMP/err" && ok "models/default one folder above the executable's" \
+  || bad "executable-relative default: '$got' vs '$want' $(cat "$TMP/err")"
 # 3. refusals
 expect_fail() {   # expect_fail "words in message" args...
   local words=$1; shift
