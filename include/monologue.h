@@ -295,6 +295,12 @@ typedef int (*mono_progress_fn)(float fraction, void *user_data);
 typedef struct mono_model_params {
     mono_progress_fn progress;   /* optional */
     void *progress_user_data;
+    /* 1: compute from the file's own layout only. By default, where the CPU
+     * has kernels for a repacked layout (AVX-512: Q4_0, Q5_0, Q8_0, Q4_K,
+     * Q6_K), those matrices are repacked once at load into memory of the
+     * same size and their file pages released (environment variable
+     * MONO_NO_REPACK=1 does the same as this flag). */
+    int no_repack;
 } mono_model_params;
 
 /* Defaults: no progress callback. */

@@ -2,6 +2,7 @@
  * file.c -- see file.h. POSIX mmap where we can, plain reads where we cannot.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include "core/file.h"
 
 #include <errno.h>
@@ -89,6 +90,23 @@ void mono_blob_borrow(mono_blob *blob, const void *data, size_t size) {
     blob->data = data ? data : empty_bytes;
     blob->size = data ? size : 0;
     blob->kind = BLOB_BORROWED;
+}
+
+void mono_blob_release(const mono_blob *blob, const void *p, size_t n) {
+#ifndef MONO_NO_MMAP
+    if (!blob || blob->kind != BLOB_MAPPED || !p) return;
+    uintptr_t lo = (uintptr_t)p, hi = lo + n, b0 = (uintptr_t)blob->data, b1 = b0 + blob->size;
+    if (lo < b0 || hi > b1 || hi < lo) return;
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
+    lo = (lo + page - 1) / page * page;
+    hi = hi / page * page;
+    /* MADV_DONTNEED on a read-only private file mapping drops the mapping
+     * of those pages, never data: they are re-read from the file on use */
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#else
+    (void)blob; (void)p; (void)n;
+#endif
 }
 
 void mono_blob_close(mono_blob *blob) {

@@ -24,6 +24,12 @@ mono_status mono_blob_open(mono_blob *blob, const char *path, mono_error *err);
 /* Wraps caller-owned memory without copying; the caller keeps it alive. */
 void mono_blob_borrow(mono_blob *blob, const void *data, size_t size);
 
+/* Tells the OS that bytes [p, p + n) of the blob will not be read soon:
+ * for a mapped file, the whole pages inside the range leave the process's
+ * resident set (a later read maps them back from the page cache). Heap and
+ * borrowed blobs, and ranges outside the blob, are left alone. */
+void mono_blob_release(const mono_blob *blob, const void *p, size_t n);
+
 /* Unmaps or frees; safe on a zeroed blob. */
 void mono_blob_close(mono_blob *blob);
 

@@ -394,6 +394,7 @@ void mono_gguf_close(mono_gguf *g) {
     free(g);
 }
 
+void mono_gguf_release(const mono_gguf *g, const void *p, size_t n) { mono_blob_release(&g->blob, p, n); }
 uint32_t mono_gguf_version(const mono_gguf *g) { return g->version; }
 size_t mono_gguf_alignment(const mono_gguf *g) { return g->alignment; }
 size_t mono_gguf_data_offset(const mono_gguf *g) { return g->data_offset; }

@@ -72,6 +72,8 @@ typedef struct mono_gguf mono_gguf;
 mono_status mono_gguf_open(const char *path, mono_gguf **out, mono_error *err);
 mono_status mono_gguf_open_memory(const void *data, size_t size, mono_gguf **out, mono_error *err);
 void mono_gguf_close(mono_gguf *g);
+/* mono_blob_release on the file's bytes [p, p + n) (see core/file.h). */
+void mono_gguf_release(const mono_gguf *g, const void *p, size_t n);
 
 uint32_t mono_gguf_version(const mono_gguf *g);
 size_t mono_gguf_alignment(const mono_gguf *g);

@@ -424,6 +424,12 @@ mono_status mono_model_file_open_memory(const void *data, size_t size, mono_mode
     return MONO_OK;
 }
 
+void mono_model_file_release(const mono_model_file *mf, const void *p, size_t n) {
+    if (!mf) return;
+    if (mf->gguf) mono_gguf_release(mf->gguf, p, n);
+    for (size_t i = 0; i < mf->n_shards; i++) mono_safetensors_release(mf->shards[i], p, n);
+}
+
 void mono_model_file_close(mono_model_file *mf) {
     if (!mf) return;
     for (size_t i = 0; mf->names && i < mf->n; i++) free(mf->names[i]);

@@ -75,6 +75,9 @@ mono_status mono_model_file_open(const char *path, mono_model_file **out, mono_e
 /* Opens a GGUF image already in memory (the browser); data must outlive it. */
 mono_status mono_model_file_open_memory(const void *data, size_t size, mono_model_file **out, mono_error *err);
 void mono_model_file_close(mono_model_file *mf);
+/* Releases the resident pages of tensor bytes [p, p + n) of a mapped file
+ * (see mono_blob_release): for weights copied elsewhere at load. */
+void mono_model_file_release(const mono_model_file *mf, const void *p, size_t n);
 
 const mono_hparams *mono_model_file_hparams(const mono_model_file *mf);
 const mono_gen_defaults *mono_model_file_gen_defaults(const mono_model_file *mf);

@@ -190,6 +190,8 @@ void mono_safetensors_close(mono_safetensors *st) {
     free(st);
 }
 
+void mono_safetensors_release(const mono_safetensors *st, const void *p, size_t n) { mono_blob_release(&st->blob, p, n); }
+
 size_t mono_safetensors_n_tensors(const mono_safetensors *st) { return st->n; }
 
 const mono_tensor *mono_safetensors_tensor_at(const mono_safetensors *st, size_t i) {

@@ -31,6 +31,8 @@ mono_status mono_safetensors_open(const char *path, mono_safetensors **out, mono
 /* Bytes the caller keeps alive. */
 mono_status mono_safetensors_open_memory(const void *data, size_t size, mono_safetensors **out, mono_error *err);
 void mono_safetensors_close(mono_safetensors *st);
+/* mono_blob_release on the file's bytes [p, p + n) (see core/file.h). */
+void mono_safetensors_release(const mono_safetensors *st, const void *p, size_t n);
 
 /* Tensors, sorted by name. */
 size_t mono_safetensors_n_tensors(const mono_safetensors *st);

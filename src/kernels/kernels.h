@@ -51,6 +51,10 @@ typedef void (*mono_gemm_fn)(int64_t n, const void *w, size_t w_row_bytes, int64
  *     group padded with zero rows), 0 if this shape is not supported;
  *   repack(w, w_row_bytes, rows, n, dst): writes it (dst: repack_size bytes,
  *     64-byte aligned is best); the original matrix is not needed afterwards;
+ *   unrepack(wr, rows, n, r0, r1, dst, dst_row_bytes): the inverse, for rows
+ *     [r0, r1) (r0 a multiple of repack_rows): row r's bytes, exactly as in
+ *     the file, at dst + (r - r0) * dst_row_bytes (prefill runs the gemm on
+ *     such slices);
  *   gemm_repacked(n, wr, rows, r0, r1, x, x_row_bytes, n_tok, out, os): as
  *     mono_gemm_fn, W given as the whole repacked matrix wr of `rows` rows.
  *     Any [r0, r1) works; ranges that start on a multiple of repack_rows
@@ -58,6 +62,8 @@ typedef void (*mono_gemm_fn)(int64_t n, const void *w, size_t w_row_bytes, int64
  *     vec_dot (only float summation order differs). */
 typedef size_t (*mono_repack_size_fn)(int64_t rows, int64_t n);
 typedef void (*mono_repack_fn)(const void *w, size_t w_row_bytes, int64_t rows, int64_t n, void *dst);
+typedef void (*mono_unrepack_fn)(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst,
+                                 size_t dst_row_bytes);
 typedef void (*mono_gemm_repacked_fn)(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1,
                                       const void *x, size_t x_row_bytes, int64_t n_tok, float *out,
                                       size_t out_stride);
@@ -74,6 +80,7 @@ typedef struct mono_kernels {
     int repack_rows[MONO_TYPE_COUNT];
     mono_repack_size_fn repack_size[MONO_TYPE_COUNT];
     mono_repack_fn repack[MONO_TYPE_COUNT];
+    mono_unrepack_fn unrepack[MONO_TYPE_COUNT];
     mono_gemm_repacked_fn gemm_repacked[MONO_TYPE_COUNT];
 } mono_kernels;
 

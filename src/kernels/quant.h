@@ -116,6 +116,8 @@ static inline void mono_q4k_scales_u32(const uint8_t *s, uint32_t sc[2], uint32_
 
 /* All 8 scales then all 8 mins of a Q4_K/Q5_K block, as bytes. */
 void mono_q4k_unpack_scales(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8]);
+/* The inverse: 8 scales and 8 mins (each < 64) into the 12 bytes. */
+void mono_q4k_pack_scales(const uint8_t sc[8], const uint8_t mn[8], uint8_t packed[12]);
 /* The 16 signed 6-bit scales (already minus 32) of a Q3_K block. */
 void mono_q3k_unpack_scales(const uint8_t packed[12], int8_t out[16]);
 

@@ -566,6 +566,11 @@ static void pack_scales_k4(const uint8_t ls[8], const uint8_t lm[8], uint8_t *s)
     }
 }
 
+void mono_q4k_pack_scales(const uint8_t sc[8], const uint8_t mn[8], uint8_t packed[12]) {
+    memset(packed, 0, MONO_K_SCALE_SIZE);
+    pack_scales_k4(sc, mn, packed);
+}
+
 /* The common part of Q4_K and Q5_K reference quantization: per 32-weight
  * sub-block scale/min search, 6-bit scale coding, then the final levels in
  * L (0..nmax). Fills d, dmin and scales (the first 16 bytes of both). */

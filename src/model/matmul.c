@@ -40,9 +40,48 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
     return (s0 + s1) + (s2 + s3);
 }
 
+size_t mono_matmul_tmp_bytes(const mono_kernels *k, const mono_matrix *w) {
+    size_t fallback = (size_t)w->n_cols * sizeof(float);
+    if (!w->packed || !k->unrepack[w->type]) return fallback;
+    size_t rows = w->row_bytes * MONO_MATMUL_UNPACK_ROWS;
+    return rows > fallback ? rows : fallback;
+}
+
+/* Prefill from a repacked matrix: the tiled gemm wants rows, so rows come
+ * back from the repacked copy MONO_MATMUL_UNPACK_ROWS at a time (each is
+ * then used for every token: the unpacking is a small share of the work). */
+static void rows_from_packed(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
+                             size_t xc_row_bytes, int64_t n_tok, float *out, size_t out_stride, uint8_t *tmp) {
+    const int64_t g = k->repack_rows[w->type];
+    for (int64_t a = r0 - r0 % g; a < r1; a += MONO_MATMUL_UNPACK_ROWS) {
+        int64_t b = a + MONO_MATMUL_UNPACK_ROWS < w->n_rows ? a + MONO_MATMUL_UNPACK_ROWS : w->n_rows;
+        k->unrepack[w->type](w->packed, w->n_rows, w->n_cols, a, b, tmp, w->row_bytes);
+        int64_t lo = a > r0 ? a : r0, hi = b < r1 ? b : r1;
+        if (lo >= hi) continue;
+        const uint8_t *rows = tmp + (size_t)(lo - a) * w->row_bytes;
+        if (k->gemm[w->type]) {
+            k->gemm[w->type](w->n_cols, rows, w->row_bytes, 0, hi - lo, xc, xc_row_bytes, n_tok, out + lo, out_stride);
+        } else {
+            for (int64_t r = lo; r < hi; r++)
+                for (int64_t t = 0; t < n_tok; t++)
+                    k->vec_dot[w->type](w->n_cols, &out[t * out_stride + r], rows + (size_t)(r - lo) * w->row_bytes,
+                                        (const uint8_t *)xc + t * xc_row_bytes);
+        }
+    }
+}
+
 void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
-                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, float *wrow) {
+                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, void *tmp) {
     const uint8_t *wd = w->data;
+    if (xc && w->packed) {
+        /* decode reads the repacked copy directly; prefill unpacks it in slices */
+        if (n_tok < 4 || !k->unrepack[w->type])
+            k->gemm_repacked[w->type](w->n_cols, w->packed, w->n_rows, r0, r1, xc, xc_row_bytes, n_tok, out,
+                                      out_stride);
+        else
+            rows_from_packed(k, w, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride, tmp);
+        return;
+    }
     if (xc) {
         /* gemm reuses weight blocks across tokens (prefill) and has its own
          * matrix-vector path for decode (an activation prepared once for all
@@ -59,6 +98,7 @@ void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, i
     }
     /* no kernels for this type: dequantize each row once, reuse it for every token */
     const mono_type_traits *tr = mono_type_get(w->type);
+    float *wrow = tmp;
     for (int64_t r = r0; r < r1; r++) {
         const float *row = (const float *)(const void *)(wd + r * w->row_bytes);
         if (w->type != MONO_TYPE_F32) {
@@ -90,13 +130,30 @@ static void convert_task(void *arg, int ith, int nth) {
         m->convert(m->x + t * m->w->n_cols, (uint8_t *)m->s->xq + t * m->xc_row_bytes, m->w->n_cols);
 }
 
+/* Slice ith of n rows, on multiples of `align` (a repacked matrix's group:
+ * a group split between threads would be computed by both). */
+static void split_rows(long long n, int align, int ith, int nth, long long *lo, long long *hi) {
+    if (align <= 1) { mono_split_range(n, ith, nth, lo, hi); return; }
+    mono_split_range((n + align - 1) / align, ith, nth, lo, hi);
+    *lo *= align;
+    *hi = *hi * align < n ? *hi * align : n;
+}
+
+static int row_align(const mono_kernels *k, const mono_matrix *w) {
+    return w->packed ? k->repack_rows[w->type] : 1;
+}
+
+static void *thread_tmp(const mono_matmul_scratch *s, int ith) {
+    return s->tmp ? (uint8_t *)s->tmp + (size_t)ith * s->tmp_bytes : NULL;
+}
+
 static void rows_task(void *arg, int ith, int nth) {
     matmul_task *m = arg;
     long long lo, hi;
-    mono_split_range(m->w->n_rows, ith, nth, &lo, &hi);
+    split_rows(m->w->n_rows, row_align(m->k, m->w), ith, nth, &lo, &hi);
     if (lo >= hi) return;
-    float *wrow = m->s->wrow ? m->s->wrow + (size_t)ith * (size_t)m->s->max_cols : NULL;
-    mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride, wrow);
+    mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride,
+                     thread_tmp(m->s, ith));
 }
 
 static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
@@ -142,8 +199,11 @@ typedef struct group_task {
 static void group_rows_task(void *arg, int ith, int nth) {
     group_task *g = arg;
     long long lo, hi;
-    mono_split_range(g->total_rows, ith, nth, &lo, &hi);
-    float *wrow = g->s->wrow ? g->s->wrow + (size_t)ith * (size_t)g->s->max_cols : NULL;
+    int align = 1;
+    for (int i = 0; i < g->count; i++)
+        if (row_align(g->k, g->ws[i]) > align) align = row_align(g->k, g->ws[i]);
+    split_rows(g->total_rows, align, ith, nth, &lo, &hi);
+    void *wrow = thread_tmp(g->s, ith);
     int64_t base = 0;
     for (int i = 0; i < g->count && lo < hi; i++) {
         const mono_matrix *w = g->ws[i];
@@ -212,9 +272,10 @@ static void swiglu_rows_task(void *arg, int ith, int nth) {
     group_task *g = arg;
     const mono_matrix *wg = g->ws[0], *wu = g->ws[1];
     long long lo, hi;
-    mono_split_range(wg->n_rows, ith, nth, &lo, &hi);
+    int align = row_align(g->k, wg) > row_align(g->k, wu) ? row_align(g->k, wg) : row_align(g->k, wu);
+    split_rows(wg->n_rows, align, ith, nth, &lo, &hi);
     if (lo >= hi) return;
-    float *wrow = g->s->wrow ? g->s->wrow + (size_t)ith * (size_t)g->s->max_cols : NULL;
+    void *wrow = thread_tmp(g->s, ith);
     size_t F = (size_t)wg->n_rows;
     mono_matmul_rows(g->k, wg, lo, hi, g->xc[0], g->xc_row_bytes[0], g->x, g->n_tok, g->outs[0], F, wrow);
     mono_matmul_rows(g->k, wu, lo, hi, g->xc[1], g->xc_row_bytes[1], g->x, g->n_tok, g->outs[1], F, wrow);

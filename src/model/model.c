@@ -4,7 +4,12 @@
  * its shape checked against the hyper-parameters, convert the small vectors
  * to float32, and find the model's tokenizer.
  *
- * Nothing large is copied: matrices are used in place from the mapped file.
+ * Matrices are used in place from the mapped file, except where the kernel
+ * table has a load-time repacked form for their type (AVX-512: Q4_0, Q5_0,
+ * Q8_0, Q4_K, Q6_K in groups of 16 rows, which decode reads at a higher
+ * share of memory bandwidth): those are copied once, repacked, and the file
+ * pages they came from are released, so one copy of the weights stays
+ * resident either way.
  */
 #include "model/model.h"
 
@@ -213,8 +218,61 @@ static mono_status bind_model(mono_model *m, const mono_model_params *params, mo
     return MONO_OK;
 }
 
-static mono_status finish_load(mono_model *m, const mono_model_params *params, mono_model **out, mono_error *err) {
+/* ---- load-time repacking ------------------------------------------------ */
+
+/* Rows repacked per step: the file pages of each slice are released as
+ * soon as it is copied, so loading never holds much more than one copy
+ * (huge pages were tried for the copy: no faster decode here, and twice
+ * the load time, the kernel zeroing 2 MiB pages). */
+#define REPACK_SLICE_ROWS 512
+
+/* Repacks w if the kernels have a form for its type and shape; the file
+ * pages of the original are released (matmul no longer reads them). */
+static mono_status repack_matrix(mono_model *m, mono_matrix *w, mono_error *err) {
+    const mono_kernels *k = &m->kernels;
+    if (w->packed || !k->repack[w->type] || !k->gemm_repacked[w->type] || !k->unrepack[w->type]) return MONO_OK;
+    const int64_t g = k->repack_rows[w->type];
+    size_t n = k->repack_size[w->type](w->n_rows, w->n_cols), per_group = k->repack_size[w->type](g, w->n_cols);
+    if (n == 0 || g <= 0 || REPACK_SLICE_ROWS % g != 0) return MONO_OK;
+    void *p = aligned_alloc(64, (n + 63) / 64 * 64);
+    if (!p) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory repacking weights (%zu bytes)", n);
+    void **bufs = realloc(m->packed_bufs, (size_t)(m->n_packed + 1) * sizeof *bufs);
+    if (!bufs) { free(p); return mono_error_set(err, MONO_ERR_NOMEM, "out of memory"); }
+    m->packed_bufs = bufs;
+    m->packed_bufs[m->n_packed++] = p;
+    for (int64_t r = 0; r < w->n_rows; r += REPACK_SLICE_ROWS) {
+        int64_t nr = w->n_rows - r < REPACK_SLICE_ROWS ? w->n_rows - r : REPACK_SLICE_ROWS;
+        const uint8_t *src = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
+        k->repack[w->type](src, w->row_bytes, nr, w->n_cols, (uint8_t *)p + (size_t)(r / g) * per_group);
+        mono_model_file_release(m->file, src, w->row_bytes * (size_t)nr);
+    }
+    w->packed = p;
+    m->packed_bytes += n;
+    return MONO_OK;
+}
+
+static int repack_wanted(const mono_model_params *params, int mapped) {
+    if (params && params->no_repack) return 0;
+    const char *e = getenv("MONO_NO_REPACK");
+    if (e && *e && strcmp(e, "0") != 0) return 0;
+    return mapped;
+}
+
+static mono_status repack_model(mono_model *m, mono_error *err) {
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        mono_layer *L = &m->layers[il];
+        mono_matrix *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) TRY(repack_matrix(m, ws[i], err));
+    }
+    /* a tied output shares tok_embd's bytes: the embedding lookup keeps
+     * reading them, a few rows per token, paged back in on demand */
+    return repack_matrix(m, &m->output, err);
+}
+
+static mono_status finish_load(mono_model *m, const mono_model_params *params, int mapped, mono_model **out,
+                               mono_error *err) {
     mono_status s = bind_model(m, params, err);
+    if (s == MONO_OK && repack_wanted(params, mapped)) s = repack_model(m, err);
     if (s == MONO_OK) s = mono_model_load_tokenizer(m, err);
     if (s != MONO_OK) {
         mono_model_free(m);
@@ -239,7 +297,7 @@ mono_status mono_model_load(const char *path, const mono_model_params *params, m
         free(m);
         return s;
     }
-    s = finish_load(m, params, out, err);
+    s = finish_load(m, params, 1, out, err);
     if (s != MONO_OK) mono_error_prefix(err, "%s", path);
     return s;
 }
@@ -256,7 +314,8 @@ mono_status mono_model_load_from_memory(const void *data, size_t size, const mon
         free(m);
         return s;
     }
-    return finish_load(m, params, out, err);
+    /* the caller's bytes stay resident anyway: a repacked copy would double them */
+    return finish_load(m, params, 0, out, err);
 }
 
 void mono_model_free(mono_model *m) {
@@ -265,6 +324,8 @@ void mono_model_free(mono_model *m) {
     mono_model_file_close(m->file);
     free(m->layers);
     free(m->vectors);
+    for (int i = 0; i < m->n_packed; i++) free(m->packed_bufs[i]);
+    free(m->packed_bufs);
     free(m);
 }
 

@@ -25,6 +25,11 @@ typedef struct mono_matrix {
     int type;
     int64_t n_rows, n_cols;
     size_t row_bytes;
+    /* The same matrix repacked at load for the kernel table's gemm_repacked
+     * (groups of kernels.repack_rows[type] rows interleaved), or NULL. When
+     * set, matmul reads only this copy and `data` is left to embedding
+     * lookups (its file pages are released after repacking). */
+    const void *packed;
 } mono_matrix;
 
 typedef struct mono_layer {
@@ -52,6 +57,9 @@ struct mono_model {
     const float *output_norm;    /* [n_embd] */
     mono_layer *layers;          /* [n_layer] */
     float *vectors;              /* one allocation behind every float32 vector */
+    void **packed_bufs;          /* [n_packed] the repacked matrices' allocations */
+    int n_packed;
+    size_t packed_bytes;
     mono_tokenizer *tokenizer;   /* NULL when the file has none */
     char tokenizer_note[256];    /* why tokenizer is NULL ("" when it is not) */
     long long n_params;

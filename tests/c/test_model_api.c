@@ -6,8 +6,12 @@
  * and the context's bookkeeping (range and id errors leave it unchanged,
  * truncate/rewind, reset, independent contexts on one model, stats).
  */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include "model/model.h"
 
 #include "formats/gguf_write.h"
 #include "formats/model_file.h"
@@ -158,7 +162,11 @@ static void test_gguf_in_memory(mt_ctx *t, const golden *g) {
     mono_free(img);
 }
 
-static float *eval_image(mt_ctx *t, const golden *g, const gguf_opts *o, int by_token) {
+/* Logits of the golden input through the model re-packed with o: loaded
+ * from memory, or (path set) from that file with params mp, where
+ * *n_packed (if given) receives how many matrices were repacked at load. */
+static float *eval_model(mt_ctx *t, const golden *g, const gguf_opts *o, int by_token, const char *path,
+                         const mono_model_params *mp, int *n_packed) {
     uint8_t *img;
     size_t size;
     if (!gguf_image(t, g->dir, o, &img, &size)) return NULL;
@@ -166,7 +174,18 @@ static float *eval_image(mt_ctx *t, const golden *g, const gguf_opts *o, int by_
     mono_error err;
     mono_context *ctx = NULL;
     float *out = NULL;
-    if (MT_CHECK_MSG(t, mono_model_load_from_memory(img, size, NULL, &m, &err) == MONO_OK, "%s", err.message) &&
+    mono_status s;
+    if (path) {
+        FILE *f = fopen(path, "wb");
+        int ok = f && fwrite(img, 1, size, f) == size;
+        if (f) ok &= fclose(f) == 0;
+        if (!MT_CHECK_MSG(t, ok, "cannot write %s", path)) { mono_free(img); return NULL; }
+        s = mono_model_load(path, mp, &m, &err);
+    } else {
+        s = mono_model_load_from_memory(img, size, mp, &m, &err);
+    }
+    if (n_packed) *n_packed = m ? m->n_packed : 0;
+    if (MT_CHECK_MSG(t, s == MONO_OK, "%s", err.message) &&
         MT_CHECK(t, mono_context_init(m, NULL, &ctx, &err) == MONO_OK)) {
         size_t V = (size_t)g->n_vocab, T = (size_t)g->n_tokens;
         out = malloc(sizeof(float) * T * V);
@@ -185,6 +204,53 @@ static float *eval_image(mt_ctx *t, const golden *g, const gguf_opts *o, int by_
     mono_model_free(m);
     mono_free(img);
     return out;
+}
+
+static float *eval_image(mt_ctx *t, const golden *g, const gguf_opts *o, int by_token) {
+    return eval_model(t, g, o, by_token, NULL, NULL, NULL);
+}
+
+/* Load-time repacking (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K, Q6_K) must not
+ * change results: decode reads the repacked copy, prefill rows unpacked from
+ * it, the tied output is repacked while the embedding lookup keeps reading
+ * the file (whose pages were released). Integer block sums are exact in
+ * both layouts, so only float summation order differs. */
+static void test_repacked(mt_ctx *t, const golden *g) {
+    gguf_opts o = {"qwen2", NULL, NULL,
+                   {{"attn_q.weight", MONO_TYPE_Q8_0}, {"attn_k.weight", MONO_TYPE_Q4_0},
+                    {"ffn_gate.weight", MONO_TYPE_Q5_0}, {"token_embd.weight", MONO_TYPE_Q8_0}}, 0};
+    char path[] = "/tmp/mono_repack_XXXXXX";
+    int fd = mkstemp(path);
+    if (!MT_CHECK(t, fd >= 0)) return;
+    close(fd);
+    mono_model_params plain = mono_model_params_default(), packed = plain;
+    plain.no_repack = 1;
+    int n_plain = -1, n_packed = -1, n_mem = -1;
+    for (int by_token = 0; by_token <= 1; by_token++) {
+        float *a = eval_model(t, g, &o, by_token, path, &plain, &n_plain);
+        float *b = eval_model(t, g, &o, by_token, path, &packed, &n_packed);
+        float *c = eval_model(t, g, &o, by_token, NULL, &packed, &n_mem);
+        if (a && b && c) {
+            size_t n = (size_t)g->n_tokens * g->n_vocab;
+            double e = rel_err(b, a, n), e2 = rel_err(c, a, n);
+            MT_CHECK_MSG(t, e <= 1e-5, "repacked vs file layout (%s): relative error %.3g", by_token ? "token by token" : "batch", e);
+            MT_CHECK_MSG(t, e2 == 0, "model in memory (never repacked) vs file layout: relative error %.3g", e2);
+        }
+        free(a), free(b), free(c);
+    }
+    MT_CHECK_EQ_INT(t, n_plain, 0);
+    MT_CHECK_EQ_INT(t, n_mem, 0);
+    mono_kernels k;
+    mono_kernels_init(&k);
+    mono_model_file *mf = NULL;
+    mono_error err;
+    int n_layer = mono_model_file_open(g->dir, &mf, &err) == MONO_OK ? mono_model_file_hparams(mf)->n_layer : -1;
+    mono_model_file_close(mf);
+    if (k.repack[MONO_TYPE_Q8_0]) /* per layer q, k, gate, and the tied output */
+        MT_CHECK_MSG(t, n_packed == 3 * n_layer + 1, "%d matrices repacked, want %d", n_packed, 3 * n_layer + 1);
+    else
+        MT_CHECK_EQ_INT(t, n_packed, 0);
+    remove(path);
 }
 
 /* q, k and v (and gate, up) run as one group whose members need different
@@ -431,6 +497,7 @@ void suite_model_api(mt_ctx *t) {
     mono_model_free(m);
     test_gguf_in_memory(t, &g);
     test_mixed_group(t, &g);
+    test_repacked(t, &g);
     test_refusals(t, &g);
     golden_close(&g);
 }

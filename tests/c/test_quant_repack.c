@@ -2,6 +2,7 @@
  * test_quant_repack.c -- the optional load-time repacked decode kernels
  * (mono_kernels.repack / gemm_repacked, kernels.h):
  *   - repack_size refuses shapes it cannot hold and counts the padded groups;
+ *   - unrepack gives back the file's bytes exactly (random bytes too);
  *   - gemm_repacked on the repacked matrix equals the portable vec_dot loop
  *     on the original rows, for row counts around the group width (1, 15,
  *     16, 17, 40), rows ranges that start and end inside a group, 1..3
@@ -55,6 +56,21 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
                  (long long)rows, (long long)n, sz);
     uint8_t *wr = malloc(sz);
     k->repack[type](w, wrb, rows, n, wr);
+    /* unrepack gives the file's bytes back, from the first group and from the second */
+    for (int64_t u0 = 0; u0 < rows; u0 += k->repack_rows[type]) {
+        if (u0 > (int64_t)k->repack_rows[type]) break;
+        const size_t drb = wrb + 5; /* a stride other than the row size */
+        uint8_t *back = malloc(drb * (size_t)(rows - u0));
+        memset(back, 0xA5, drb * (size_t)(rows - u0));
+        k->unrepack[type](wr, rows, n, u0, rows, back, drb);
+        int diff = 0;
+        for (int64_t r = u0; r < rows; r++) diff += memcmp(back + (size_t)(r - u0) * drb, w + r * wrb, wrb) != 0;
+        for (int64_t r = u0; r < rows; r++) /* the gap between rows is not written */
+            for (size_t e = wrb; e < drb; e++) diff += back[(size_t)(r - u0) * drb + e] != 0xA5;
+        MT_CHECK_MSG(t, diff == 0, "%s unrepack rows=%lld n=%lld from %lld%s: %d rows differ", tr->name, (long long)rows,
+                     (long long)n, (long long)u0, raw ? " raw" : "", diff);
+        free(back);
+    }
     for (size_t i = 0; i < os * ntok; i++) out[i] = ref[i] = -777.0f;
     k->gemm_repacked[type](n, wr, rows, r0, r1, x, xrb, ntok, out, os);
     mono_gemm_by_vec_dot(p->vec_dot[type], n, w, wrb, r0, r1, x, xrb, ntok, ref, os);
@@ -79,9 +95,10 @@ void suite_quant_repack(mt_ctx *t) {
     int any = 0;
     uint64_t s = 0x5eed1234abcdull;
     for (int type = 0; type < MONO_TYPE_COUNT; type++) {
-        int set = (k.repack_size[type] != NULL) + (k.repack[type] != NULL) + (k.gemm_repacked[type] != NULL);
-        MT_CHECK_MSG(t, set == 0 || set == 3, "type %d: repack entries filled in part", type);
-        if (set != 3) {
+        int set = (k.repack_size[type] != NULL) + (k.repack[type] != NULL) + (k.gemm_repacked[type] != NULL) +
+                  (k.unrepack[type] != NULL);
+        MT_CHECK_MSG(t, set == 0 || set == 4, "type %d: repack entries filled in part", type);
+        if (set != 4) {
             MT_CHECK_EQ_INT(t, k.repack_rows[type], 0);
             continue;
         }

@@ -1,0 +1,475 @@
+/*
+ * quant_x86_repack.h -- decode kernels over weights repacked at load, 16
+ * rows interleaved (kernels.h: repack_rows / repack_size / repack /
+ * unrepack / gemm_repacked), AVX-512 VNNI; included once, by
+ * quant_avx512.c, after quant_x86_dot.h.
+ *
+ * A row-at-a-time dot product spends most of its instructions on per-block
+ * scale work and horizontal sums; with 16 rows side by side, one 512-bit
+ * vpdpbusd serves all 16 rows (one row per 32-bit lane), the scales of a
+ * block column are one vector, and nothing is summed across lanes. The
+ * layouts are the same size as the file's rows (Q4_K: 64 bytes more per 16
+ * rows and super-block, its 6-bit scales unpacked) and lose nothing:
+ * unrepack gives back the file's bytes, which is how prefill (the tiled
+ * GEMM of quant_x86_tile.h, which wants rows) reads a repacked matrix.
+ * Tested by tests/c/test_quant_repack.c.
+ */
+#ifndef MONO_KERNELS_QUANT_X86_REPACK_H
+#define MONO_KERNELS_QUANT_X86_REPACK_H
+
+/* ------------------------------- Q4_0 and Q5_0 repacked 16 rows wide */
+
+/* Layout: groups of QR_ROWS rows; in a group, per block column b, one chunk:
+ * the 16 rows' scales (16 halves), then four 64-byte vectors R_m (m = 0..3)
+ * whose bytes 4j..4j+3 are row j's qs[4m..4m+3]. The low nibbles of R_m
+ * are weights 4m..4m+3 of each row, the high ones 16+4m..16+4m+3, so one
+ * vpdpbusd against a broadcast of those 4 activation bytes adds the
+ * products of all 16 rows, one row per lane. Q5_0 adds 64 bytes of high
+ * bits as byte masks of those vectors: for each m a 64-bit mask for the low
+ * nibbles (bit 4j+k = qh bit 4m+k of row j) and one for the high nibbles
+ * (qh bit 16+4m+k). Q8_0 (kind 2) has eight vectors R_m of row j's
+ * qs[4m..4m+3] + 128 (unsigned for vpdpbusd; the offset goes into the
+ * block's correction). Same size as the rows (18, 22 or 34 bytes a row and
+ * block); rows past `rows` are zero. */
+#define QR_ROWS 16
+#define QR_CHUNK(kind) (2 * QR_ROWS + ((kind) == 2 ? 8 * 64 : 4 * 64 + ((kind) ? 64 : 0)))
+
+QX_INLINE size_t qr_size(int64_t rows, int64_t n, int kind) {
+    if (rows <= 0 || n <= 0 || n % QX_QK) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK(kind);
+}
+
+QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst, int kind) {
+    const int64_t nb = n / QX_QK, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
+    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
+    const size_t qs = five ? 6 : 2;
+    uint8_t *d = dst;
+    memset(d, 0, qr_size(rows, n, kind));
+    for (int64_t g = 0; g < ng; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK(kind);
+            uint64_t mk[8] = {0};
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
+                const uint8_t *blk = (const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb + (size_t)b * bb;
+                memcpy(c + 2 * j, blk, 2);
+                for (int m = 0; m < nv; m++) {
+                    uint32_t v;
+                    memcpy(&v, blk + qs + 4 * m, 4);
+                    v ^= kind == 2 ? 0x80808080u : 0; /* Q8_0: q + 128 */
+                    memcpy(c + 2 * QR_ROWS + 64 * m + 4 * j, &v, 4);
+                }
+                if (five) {
+                    uint32_t qh;
+                    memcpy(&qh, blk + 2, 4);
+                    for (int m = 0; m < 4; m++) {
+                        mk[2 * m] |= (uint64_t)((qh >> (4 * m)) & 0xF) << (4 * j);
+                        mk[2 * m + 1] |= (uint64_t)((qh >> (16 + 4 * m)) & 0xF) << (4 * j);
+                    }
+                }
+            }
+            if (five) memcpy(c + 2 * QR_ROWS + 4 * 64, mk, sizeof mk);
+        }
+}
+
+/* The inverse of qr_pack for rows [r0, r1), r0 % QR_ROWS == 0. */
+QX_INLINE void qr_unpack(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, size_t drb,
+                         int kind) {
+    const int64_t nb = n / QX_QK;
+    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
+    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
+    const size_t qs = five ? 6 : 2;
+    if (r1 > rows) r1 = rows;
+    for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * QR_CHUNK(kind);
+            uint64_t mk[8];
+            if (five) memcpy(mk, c + 2 * QR_ROWS + 4 * 64, sizeof mk);
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
+                uint8_t *blk = (uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb + (size_t)b * bb;
+                memcpy(blk, c + 2 * j, 2);
+                for (int m = 0; m < nv; m++) {
+                    uint32_t v;
+                    memcpy(&v, c + 2 * QR_ROWS + 64 * m + 4 * j, 4);
+                    v ^= kind == 2 ? 0x80808080u : 0;
+                    memcpy(blk + qs + 4 * m, &v, 4);
+                }
+                if (five) {
+                    uint32_t qh = 0;
+                    for (int m = 0; m < 4; m++) {
+                        qh |= (uint32_t)((mk[2 * m] >> (4 * j)) & 0xF) << (4 * m);
+                        qh |= (uint32_t)((mk[2 * m + 1] >> (4 * j)) & 0xF) << (16 + 4 * m);
+                    }
+                    memcpy(blk + 2, &qh, 4);
+                }
+            }
+        }
+}
+
+/* Sums of 16 rows of group g over blocks [b0, b1) against one Q8_0 row x,
+ * with c[b] = -off * sum(y of block b) and dx[b] its scale (b - b0 indexed). */
+QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
+                          const int32_t *c, const float *dx, int kind) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), h = _mm512_set1_epi8(0x10);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK(kind);
+    for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK(kind)) {
+        const uint8_t *y = x + (size_t)b * sizeof(mono_block_q8_0) + 2;
+        __m512i i0 = _mm512_set1_epi32(c[b - b0]), i1 = _mm512_setzero_si512();
+        if (kind == 2) {
+            QX_UNROLL
+            for (int m = 0; m < 8; m++) {
+                int32_t y4;
+                memcpy(&y4, y + 4 * m, 4);
+                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
+                if (m & 1) i1 = _mm512_dpbusd_epi32(i1, r, _mm512_set1_epi32(y4));
+                else i0 = _mm512_dpbusd_epi32(i0, r, _mm512_set1_epi32(y4));
+            }
+        } else {
+            QX_UNROLL
+            for (int m = 0; m < 4; m++) {
+                int32_t ylo, yhi;
+                memcpy(&ylo, y + 4 * m, 4);
+                memcpy(&yhi, y + 16 + 4 * m, 4);
+                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m), lo, hi;
+                if (kind == 1) {
+                    uint64_t kl, kh;
+                    memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
+                    memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
+                    lo = _mm512_ternarylogic_epi32(r, m4, _mm512_maskz_mov_epi8((__mmask64)kl, h), 0xEA);
+                    hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(r, 4), m4, _mm512_maskz_mov_epi8((__mmask64)kh, h),
+                                                   0xEA); /* (a & b) | c */
+                } else {
+                    lo = _mm512_and_si512(r, m4);
+                    hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                }
+                i0 = _mm512_dpbusd_epi32(i0, lo, _mm512_set1_epi32(ylo));
+                i1 = _mm512_dpbusd_epi32(i1, hi, _mm512_set1_epi32(yhi));
+            }
+        }
+        __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(dx[b - b0]));
+        __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
+        if ((b - b0) & 1) acc1 = _mm512_fmadd_ps(f, sc, acc1);
+        else acc0 = _mm512_fmadd_ps(f, sc, acc0);
+    }
+    return _mm512_add_ps(acc0, acc1);
+}
+
+QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                       int64_t n_tok, float *out, size_t os, int kind) {
+    enum { CH = 256 }; /* blocks per activation chunk (the prepared sums live on the stack) */
+    const int64_t nb = n / QX_QK;
+    int32_t c[CH];
+    float dx[CH];
+    if (r1 > rows) r1 = rows;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        float *o = out + (size_t)t * os;
+        for (int64_t b0 = 0; b0 < nb; b0 += CH) {
+            const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
+            for (int64_t b = b0; b < b1; b++) {
+                const mono_block_q8_0 *xb = (const mono_block_q8_0 *)xt + b;
+                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)(kind == 2 ? 128 : kind ? 16 : 8)),
+                                                _mm256_loadu_si256((const __m256i *)xb->qs));
+                c[b - b0] = -qx_hsum_epi32(s);
+                dx[b - b0] = qx_h2f(xb->d);
+            }
+            for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+                float v[QR_ROWS];
+                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx, kind));
+                for (int j = 0; j < QR_ROWS; j++) {
+                    int64_t r = g * QR_ROWS + j;
+                    if (r < r0 || r >= r1) continue;
+                    o[r] = b0 ? o[r] + v[j] : v[j];
+                }
+            }
+        }
+    }
+}
+
+#define QR_TYPE(tname, five)                                                                                     \
+    static size_t qr_repack_size_##tname(int64_t rows, int64_t n) { return qr_size(rows, n, five); }            \
+    static void qr_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
+        qr_pack(w, wrb, rows, n, dst, five);                                                                     \
+    }                                                                                                            \
+    static void qr_unrepack_##tname(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, \
+                                    size_t drb) {                                                                \
+        qr_unpack(wr, rows, n, r0, r1, dst, drb, five);                                                          \
+    }                                                                                                            \
+    static void qr_gemm_##tname(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,  \
+                                size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
+        qr_gemm(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                              \
+    }
+QR_TYPE(q4_0, 0)
+QR_TYPE(q5_0, 1)
+QR_TYPE(q8_0, 2)
+#undef QR_TYPE
+
+/* ------------------------------------------------ Q4_K repacked 16 rows wide */
+
+/* Per group of 16 rows and super-block, one chunk: d[16], dmin[16] (halves),
+ * the 8 sub-block scales of the 16 rows (16 bytes per sub-block), the mins
+ * as byte pairs (sub-blocks 2p, 2p+1) per row (32 bytes per p), then for each
+ * 64-weight chunk c eight vectors whose lane j holds row j's qs[32c+4m..+3]:
+ * low nibbles are sub-block 2c, high ones 2c+1. Sub-block sums are exact
+ * int32, scaled with vpmulld; mins go through vpdpwssd against the
+ * activation's bsums summed per sub-block (|sum| <= 32*127 fits int16). */
+#define QK_CHUNK (4 * QR_ROWS + 8 * QR_ROWS + 4 * 32 + 32 * 64)
+
+static size_t qk_repack_size_q4_K(int64_t rows, int64_t n) {
+    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * QK_CHUNK;
+}
+
+static void qk_repack_q4_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
+    const int64_t nb = n / QX_QK_K, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    uint8_t *d = dst;
+    memset(d, 0, qk_repack_size_q4_K(rows, n));
+    for (int64_t g = 0; g < ng; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = d + (size_t)(g * nb + b) * QK_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
+                const mono_block_q4_K *blk = (const mono_block_q4_K *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
+                uint8_t sc[8], mn[8];
+                mono_q4k_unpack_scales(blk->scales, sc, mn);
+                memcpy(c + 2 * j, &blk->d, 2);
+                memcpy(c + 2 * QR_ROWS + 2 * j, &blk->dmin, 2);
+                for (int s8 = 0; s8 < 8; s8++) c[4 * QR_ROWS + 16 * s8 + j] = sc[s8];
+                for (int p2 = 0; p2 < 4; p2++) {
+                    c[12 * QR_ROWS + 32 * p2 + 2 * j] = mn[2 * p2];
+                    c[12 * QR_ROWS + 32 * p2 + 2 * j + 1] = mn[2 * p2 + 1];
+                }
+                for (int q = 0; q < 4; q++)
+                    for (int m = 0; m < 8; m++)
+                        memcpy(c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, blk->qs + 32 * q + 4 * m, 4);
+            }
+        }
+}
+
+static void qk_unrepack_q4_K(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst,
+                             size_t drb) {
+    const int64_t nb = n / QX_QK_K;
+    if (r1 > rows) r1 = rows;
+    for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * QK_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
+                mono_block_q4_K *blk = (mono_block_q4_K *)((uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb) + b;
+                uint8_t sc[8], mn[8];
+                memcpy(&blk->d, c + 2 * j, 2);
+                memcpy(&blk->dmin, c + 2 * QR_ROWS + 2 * j, 2);
+                for (int s8 = 0; s8 < 8; s8++) sc[s8] = c[4 * QR_ROWS + 16 * s8 + j];
+                for (int p2 = 0; p2 < 4; p2++) {
+                    mn[2 * p2] = c[12 * QR_ROWS + 32 * p2 + 2 * j];
+                    mn[2 * p2 + 1] = c[12 * QR_ROWS + 32 * p2 + 2 * j + 1];
+                }
+                mono_q4k_pack_scales(sc, mn, blk->scales);
+                for (int q = 0; q < 4; q++)
+                    for (int m = 0; m < 8; m++)
+                        memcpy(blk->qs + 32 * q + 4 * m, c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, 4);
+            }
+        }
+}
+
+/* 16 rows of group g against super-blocks [b0, b1) of one Q8_K row; s2[i]
+ * holds the 4 int16 pairs of sub-block bsums of super-block b0 + i. */
+QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
+                          const int32_t (*s2)[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QK_CHUNK;
+    for (int64_t b = b0; b < b1; b++, chunk += QK_CHUNK) {
+        const mono_block_q8_K *yb = (const mono_block_q8_K *)x + b;
+        __m512i isum = _mm512_setzero_si512(), msum = _mm512_setzero_si512();
+        QX_UNROLL
+        for (int p2 = 0; p2 < 4; p2++)
+            msum = _mm512_dpwssd_epi32(msum, _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(chunk + 12 * QR_ROWS + 32 * p2))),
+                                       _mm512_set1_epi32(s2[b - b0][p2]));
+        for (int q = 0; q < 4; q++) {
+            __m512i lo0 = _mm512_setzero_si512(), lo1 = _mm512_setzero_si512();
+            __m512i hi0 = _mm512_setzero_si512(), hi1 = _mm512_setzero_si512();
+            QX_UNROLL
+            for (int m = 0; m < 8; m++) {
+                int32_t ylo, yhi;
+                memcpy(&ylo, yb->qs + 64 * q + 4 * m, 4);
+                memcpy(&yhi, yb->qs + 64 * q + 32 + 4 * m, 4);
+                __m512i r = _mm512_loadu_si512(chunk + 12 * QR_ROWS + 128 + 64 * (8 * q + m));
+                __m512i l = _mm512_and_si512(r, m4), h = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                if (m & 1) {
+                    lo1 = _mm512_dpbusd_epi32(lo1, l, _mm512_set1_epi32(ylo));
+                    hi1 = _mm512_dpbusd_epi32(hi1, h, _mm512_set1_epi32(yhi));
+                } else {
+                    lo0 = _mm512_dpbusd_epi32(lo0, l, _mm512_set1_epi32(ylo));
+                    hi0 = _mm512_dpbusd_epi32(hi0, h, _mm512_set1_epi32(yhi));
+                }
+            }
+            __m512i sl = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 4 * QR_ROWS + 16 * (2 * q))));
+            __m512i sh = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 4 * QR_ROWS + 16 * (2 * q + 1))));
+            isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_add_epi32(lo0, lo1), sl));
+            isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_add_epi32(hi0, hi1), sh));
+        }
+        __m512 dv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(yb->d));
+        __m512 mv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + 2 * QR_ROWS))),
+                                  _mm512_set1_ps(yb->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dv, acc);
+        acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), mv, acc);
+    }
+    return acc;
+}
+
+static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                         int64_t n_tok, float *out, size_t os) {
+    enum { CH = 64 }; /* super-blocks per activation chunk */
+    const int64_t nb = n / QX_QK_K;
+    int32_t s2[CH][4];
+    if (r1 > rows) r1 = rows;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        float *o = out + (size_t)t * os;
+        for (int64_t b0 = 0; b0 < nb; b0 += CH) {
+            const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
+            for (int64_t b = b0; b < b1; b++) {
+                const mono_block_q8_K *yb = (const mono_block_q8_K *)xt + b;
+                for (int p2 = 0; p2 < 4; p2++) {
+                    int16_t e = (int16_t)(yb->bsums[4 * p2] + yb->bsums[4 * p2 + 1]);
+                    int16_t f = (int16_t)(yb->bsums[4 * p2 + 2] + yb->bsums[4 * p2 + 3]);
+                    s2[b - b0][p2] = (int32_t)((uint32_t)(uint16_t)e | (uint32_t)(uint16_t)f << 16);
+                }
+            }
+            for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+                float v[QR_ROWS];
+                _mm512_storeu_ps(v, qk_group(wr, nb, g, b0, b1, xt, (const int32_t(*)[4])s2));
+                for (int j = 0; j < QR_ROWS; j++) {
+                    int64_t r = g * QR_ROWS + j;
+                    if (r < r0 || r >= r1) continue;
+                    o[r] = b0 ? o[r] + v[j] : v[j];
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------ Q6_K repacked 16 rows wide */
+
+/* Per group of 16 rows and super-block (same size as the rows): d[16]
+ * halves, the 16 int8 scales of the 16 rows (16 bytes per scale), then for
+ * each half h and m = 0..7 three vectors whose lane j holds 4 bytes of row j:
+ * ql[64h+4m..], ql[64h+32+4m..], qh[32h+4m..]. Unsigned 6-bit values
+ * (q + 32) are rebuilt in registers; each 16-weight group's sum is seeded
+ * with -32 * its bsum (exact) and scaled with vpmulld. */
+#define Q6_CHUNK (2 * QR_ROWS + 16 * QR_ROWS + 2 * 8 * 3 * 64)
+
+static size_t q6_repack_size_q6_K(int64_t rows, int64_t n) {
+    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * Q6_CHUNK;
+}
+
+static void q6_repack_q6_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
+    const int64_t nb = n / QX_QK_K, ng = (rows + QR_ROWS - 1) / QR_ROWS;
+    uint8_t *d = dst;
+    memset(d, 0, q6_repack_size_q6_K(rows, n));
+    for (int64_t g = 0; g < ng; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = d + (size_t)(g * nb + b) * Q6_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
+                const mono_block_q6_K *blk = (const mono_block_q6_K *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
+                memcpy(c + 2 * j, &blk->d, 2);
+                for (int k = 0; k < 16; k++) c[2 * QR_ROWS + 16 * k + j] = (uint8_t)blk->scales[k];
+                for (int h = 0; h < 2; h++)
+                    for (int m = 0; m < 8; m++) {
+                        uint8_t *v = c + 18 * QR_ROWS + 192 * (8 * h + m) + 4 * j;
+                        memcpy(v, blk->ql + 64 * h + 4 * m, 4);
+                        memcpy(v + 64, blk->ql + 64 * h + 32 + 4 * m, 4);
+                        memcpy(v + 128, blk->qh + 32 * h + 4 * m, 4);
+                    }
+            }
+        }
+}
+
+static void q6_unrepack_q6_K(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst,
+                             size_t drb) {
+    const int64_t nb = n / QX_QK_K;
+    if (r1 > rows) r1 = rows;
+    for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * Q6_CHUNK;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
+                mono_block_q6_K *blk = (mono_block_q6_K *)((uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb) + b;
+                memcpy(&blk->d, c + 2 * j, 2);
+                for (int k = 0; k < 16; k++) blk->scales[k] = (int8_t)c[2 * QR_ROWS + 16 * k + j];
+                for (int h = 0; h < 2; h++)
+                    for (int m = 0; m < 8; m++) {
+                        const uint8_t *v = c + 18 * QR_ROWS + 192 * (8 * h + m) + 4 * j;
+                        memcpy(blk->ql + 64 * h + 4 * m, v, 4);
+                        memcpy(blk->ql + 64 * h + 32 + 4 * m, v + 64, 4);
+                        memcpy(blk->qh + 32 * h + 4 * m, v + 128, 4);
+                    }
+            }
+        }
+}
+
+QX_INLINE __m512i q6_dot4(__m512i acc, __m512i v, const int8_t *y) {
+    int32_t y4;
+    memcpy(&y4, y, 4);
+    return _mm512_dpbusd_epi32(acc, v, _mm512_set1_epi32(y4));
+}
+
+QX_INLINE __m512 q6_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    __m512 acc = _mm512_setzero_ps();
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * Q6_CHUNK;
+    for (int64_t b = b0; b < b1; b++, chunk += Q6_CHUNK) {
+        const mono_block_q8_K *yb = (const mono_block_q8_K *)x + b;
+        __m512i isum = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i i[8]; /* 16-weight group 8h + 2k + (m >= 4) -> i[2k + (m >= 4)] */
+            QX_UNROLL
+            for (int q = 0; q < 8; q++) i[q] = _mm512_set1_epi32(-32 * yb->bsums[8 * h + q]);
+            QX_UNROLL
+            for (int m = 0; m < 8; m++) {
+                const uint8_t *v = chunk + 18 * QR_ROWS + 192 * (8 * h + m);
+                __m512i l0 = _mm512_loadu_si512(v), l1 = _mm512_loadu_si512(v + 64), qh = _mm512_loadu_si512(v + 128);
+                /* 0x0F ? low nibble : high bits at 0x30 (bit select) */
+                __m512i v1 = _mm512_ternarylogic_epi32(m4, l0, _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30), 0xCA);
+                __m512i v2 = _mm512_ternarylogic_epi32(m4, l1, _mm512_and_si512(_mm512_slli_epi16(qh, 2), m30), 0xCA);
+                __m512i v3 = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l0, 4), _mm512_and_si512(qh, m30), 0xCA);
+                __m512i v4 = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(l1, 4),
+                                                       _mm512_and_si512(_mm512_srli_epi16(qh, 2), m30), 0xCA);
+                const int8_t *y = yb->qs + 128 * h + 4 * m;
+                const int hi = m >= 4;
+                i[0 + hi] = q6_dot4(i[0 + hi], v1, y);
+                i[2 + hi] = q6_dot4(i[2 + hi], v2, y + 32);
+                i[4 + hi] = q6_dot4(i[4 + hi], v3, y + 64);
+                i[6 + hi] = q6_dot4(i[6 + hi], v4, y + 96);
+            }
+            QX_UNROLL
+            for (int q = 0; q < 8; q++) {
+                __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 2 * QR_ROWS + 16 * (8 * h + q))));
+                isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(i[q], sc));
+            }
+        }
+        __m512 dv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(yb->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dv, acc);
+    }
+    return acc;
+}
+
+static void q6_gemm_q6_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                         int64_t n_tok, float *out, size_t os) {
+    const int64_t nb = n / QX_QK_K;
+    if (r1 > rows) r1 = rows;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
+        float *o = out + (size_t)t * os;
+        for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+            float v[QR_ROWS];
+            _mm512_storeu_ps(v, q6_group(wr, nb, g, 0, nb, xt));
+            for (int j = 0; j < QR_ROWS; j++) {
+                int64_t r = g * QR_ROWS + j;
+                if (r >= r0 && r < r1) o[r] = v[j];
+            }
+        }
+    }
+}
+
+#endif
