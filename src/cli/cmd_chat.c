@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -41,9 +40,8 @@ typedef struct chat_opts {
     const char *model, *system;
     const char *stops[16];
     int n_stops;
-    long long n_predict, n_threads, n_ctx, top_k, seed;
-    double temp, top_p, min_p, repeat_penalty, presence, frequency;
-    int has_temp, has_top_k, has_top_p, has_min_p, has_repeat_penalty, has_presence, has_frequency, has_seed;
+    long long n_predict, n_threads, n_ctx;
+    cli_sampling sampling;      /* as run's, and --presence-penalty --frequency-penalty */
     int kv_type, verbose, tmpl; /* tmpl: -1 = from the model */
 } chat_opts;
 
@@ -59,14 +57,9 @@ static void usage(FILE *f) {
             "  --template NAME        auto (default: the model's), qwen2 (ChatML with Qwen's default\n"
             "                         system prompt) or chatml (no default system prompt)\n"
             "  -n, --n-predict N      tokens per reply at most (default -1: until a stop token)\n"
-            "  --temp T               temperature; 0 = greedy (default: the model's generation_config)\n"
-            "  --top-k K              keep the K most likely tokens (0 = off)\n"
-            "  --top-p P              nucleus sampling (1 = off)\n"
-            "  --min-p P              drop tokens below P x the top probability (0 = off)\n"
-            "  --repeat-penalty R     Hugging Face repetition penalty (1 = off)\n"
-            "  --presence-penalty P   OpenAI presence penalty (0 = off)\n"
-            "  --frequency-penalty F  OpenAI frequency penalty (0 = off)\n"
-            "  --seed S               random seed (default: from the clock)\n"
+            CLI_SAMPLING_HELP
+            CLI_SAMPLING_HELP_OPENAI
+            CLI_SAMPLING_HELP_SEED
             "  --stop TEXT            also stop a reply at TEXT (repeatable, up to 16)\n"
             "  -t, --threads N        worker threads (default: all cores)\n"
             "  -c, --ctx-size N       context length (default: the model's, at most 4096)\n"
@@ -75,12 +68,6 @@ static void usage(FILE *f) {
 }
 
 #define NEED(v) do { if (!((v) = cli_flag_value("chat", argc, argv, &i))) return 0; } while (0)
-#define FLOAT_FLAG(name, lo, hi, field, has)                                     \
-    else if (!strcmp(a, name)) {                                                 \
-        NEED(v);                                                                 \
-        if (!cli_parse_float("chat", a, v, lo, hi, &o->field)) return 0;         \
-        o->has = 1;                                                              \
-    }
 
 /* 1 on success, 0 on a bad flag (message printed), -1 for --help. */
 static int parse_args(int argc, char **argv, chat_opts *o) {
@@ -88,8 +75,12 @@ static int parse_args(int argc, char **argv, chat_opts *o) {
     o->n_predict = -1;
     o->verbose = 1;
     o->tmpl = -1;
+    cli_sampling_init(&o->sampling, "chat", CLI_SAMPLING_OPENAI_PENALTIES, 1e-6);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int sampling = cli_sampling_parse(&o->sampling, argc, argv, &i);
+        if (sampling < 0) return 0;
+        if (sampling) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) NEED(o->model);
         else if (!strcmp(a, "--system")) NEED(o->system);
@@ -114,46 +105,16 @@ static int parse_args(int argc, char **argv, chat_opts *o) {
         } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
             NEED(v);
             if (!cli_parse_int("chat", a, v, 16, 1 << 24, &o->n_ctx)) return 0;
-        } else if (!strcmp(a, "--top-k")) {
-            NEED(v);
-            if (!cli_parse_int("chat", a, v, 0, 1 << 24, &o->top_k)) return 0;
-            o->has_top_k = 1;
-        } else if (!strcmp(a, "--seed")) {
-            NEED(v);
-            if (!cli_parse_int("chat", a, v, 0, INT64_MAX, &o->seed)) return 0;
-            o->has_seed = 1;
         } else if (!strcmp(a, "--kv")) {
             NEED(v);
-            if (!strcmp(v, "f32")) o->kv_type = MONO_KV_F32;
-            else if (!strcmp(v, "f16")) o->kv_type = MONO_KV_F16;
-            else { fprintf(stderr, "monologue chat: bad value for --kv: '%s' (expected f32 or f16)\n", v); return 0; }
-        }
-        FLOAT_FLAG("--temp", 0, 100, temp, has_temp)
-        FLOAT_FLAG("--top-p", 1e-6, 1, top_p, has_top_p)
-        FLOAT_FLAG("--min-p", 0, 1, min_p, has_min_p)
-        FLOAT_FLAG("--repeat-penalty", 1e-3, 100, repeat_penalty, has_repeat_penalty)
-        FLOAT_FLAG("--presence-penalty", -100, 100, presence, has_presence)
-        FLOAT_FLAG("--frequency-penalty", -100, 100, frequency, has_frequency)
-        else {
+            if (!cli_parse_kv("chat", v, &o->kv_type)) return 0;
+        } else {
             fprintf(stderr, "monologue chat: unknown option '%s'\n", a);
             usage(stderr);
             return 0;
         }
     }
     return 1;
-}
-
-static mono_sampler_params sampler_params(const chat_opts *o, const mono_model *m) {
-    mono_sampler_params sp = mono_sampler_params_from_model(m);
-    if (o->has_temp) sp.temperature = (float)o->temp;
-    if (o->has_top_k) sp.top_k = (int)o->top_k;
-    if (o->has_top_p) sp.top_p = (float)o->top_p;
-    if (o->has_min_p) sp.min_p = (float)o->min_p;
-    if (o->has_repeat_penalty) sp.repetition_penalty = (float)o->repeat_penalty;
-    if (o->has_presence) sp.presence_penalty = (float)o->presence;
-    if (o->has_frequency) sp.frequency_penalty = (float)o->frequency;
-    sp.seed = o->has_seed ? (uint64_t)o->seed : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
-    return sp;
 }
 
 static int on_text(const char *text, size_t len, void *user) {
@@ -328,7 +289,7 @@ int cmd_chat(int argc, char **argv) {
     cp.n_ctx = (int)o.n_ctx;
     cp.n_threads = (int)o.n_threads;
     cp.kv_type = o.kv_type;
-    mono_sampler_params sp = sampler_params(&o, m);
+    mono_sampler_params sp = cli_sampling_params(&o.sampling, m);
     mono_chat_template tmpl = o.tmpl < 0 ? mono_chat_template_for_model(m) : (mono_chat_template)o.tmpl;
     if (mono_context_init(m, &cp, &ctx, &err) != MONO_OK || mono_sampler_init(&sp, &r.smp, &err) != MONO_OK ||
         mono_chat_init(ctx, tok, tmpl, o.system, &r.chat, &err) != MONO_OK) {

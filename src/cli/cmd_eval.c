@@ -63,10 +63,7 @@ int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             if (!(v = cli_flag_value("eval", argc, argv, &i)) || !cli_parse_int("eval", a, v, 1, 256, &n_threads)) return 2;
         } else if (!strcmp(a, "--kv")) {
-            if (!(v = cli_flag_value("eval", argc, argv, &i))) return 2;
-            if (!strcmp(v, "f32")) kv = MONO_KV_F32;
-            else if (!strcmp(v, "f16")) kv = MONO_KV_F16;
-            else { fprintf(stderr, "monologue eval: bad value for --kv: '%s' (expected f32 or f16)\n", v); return 2; }
+            if (!(v = cli_flag_value("eval", argc, argv, &i)) || !cli_parse_kv("eval", v, &kv)) return 2;
         } else {
             fprintf(stderr, "monologue eval: unknown option '%s'\n", a);
             usage(stderr);

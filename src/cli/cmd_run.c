@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/engine.h"
@@ -38,9 +37,8 @@ static void on_sigint(int sig) {
 typedef struct run_opts {
     const char *model, *prompt, *tokens, *system, *prompt_file;
     char *prompt_buf;            /* the contents of -f FILE (malloc'd) */
-    long long n_predict, n_threads, n_ctx, top_k, seed;
-    double temp, top_p, min_p, repeat_penalty;
-    int has_temp, has_top_k, has_top_p, has_min_p, has_repeat_penalty, has_seed;
+    long long n_predict, n_threads, n_ctx;
+    cli_sampling sampling;       /* --temp --top-k --top-p --min-p --repeat-penalty --seed */
     int chat, print_ids, kv_type, verbose, ignore_eos;
 } run_opts;
 
@@ -54,12 +52,8 @@ static void usage(FILE *f) {
             "  --tokens IDS           the prompt as token ids (comma separated)\n"
             "  -n, --n-predict N      tokens to generate at most (default 256; -1: until a stop token;\n"
             "                         0: only evaluate the prompt)\n"
-            "  --temp T               temperature; 0 = greedy (default: the model's generation_config)\n"
-            "  --top-k K              keep the K most likely tokens (0 = off)\n"
-            "  --top-p P              nucleus sampling (1 = off)\n"
-            "  --min-p P              drop tokens below P x the top probability (0 = off)\n"
-            "  --repeat-penalty R     Hugging Face repetition penalty (1 = off)\n"
-            "  --seed S               random seed (default: from the clock)\n"
+            CLI_SAMPLING_HELP
+            CLI_SAMPLING_HELP_SEED
             "  -t, --threads N        worker threads (default: all cores)\n"
             "  -c, --ctx-size N       context length (default: the model's, at most 4096)\n"
             "  --kv f32|f16           KV cache precision (default f32)\n"
@@ -97,8 +91,12 @@ static int parse_args(int argc, char **argv, run_opts *o) {
     memset(o, 0, sizeof *o);
     o->n_predict = 256;
     o->verbose = 1;
+    cli_sampling_init(&o->sampling, "run", 0, 0);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int sampling = cli_sampling_parse(&o->sampling, argc, argv, &i);
+        if (sampling < 0) return 0;
+        if (sampling) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); exit(0); }
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) NEED(o->model);
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) NEED(o->prompt);
@@ -118,35 +116,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
             NEED(v);
             if (!cli_parse_int("run", a, v, 1, 1 << 24, &o->n_ctx)) return 0;
-        } else if (!strcmp(a, "--temp")) {
-            NEED(v);
-            if (!cli_parse_float("run", a, v, 0, 100, &o->temp)) return 0;
-            o->has_temp = 1;
-        } else if (!strcmp(a, "--top-k")) {
-            NEED(v);
-            if (!cli_parse_int("run", a, v, 0, 1 << 24, &o->top_k)) return 0;
-            o->has_top_k = 1;
-        } else if (!strcmp(a, "--top-p")) {
-            NEED(v);
-            if (!cli_parse_float("run", a, v, 0, 1, &o->top_p)) return 0;
-            o->has_top_p = 1;
-        } else if (!strcmp(a, "--min-p")) {
-            NEED(v);
-            if (!cli_parse_float("run", a, v, 0, 1, &o->min_p)) return 0;
-            o->has_min_p = 1;
-        } else if (!strcmp(a, "--repeat-penalty")) {
-            NEED(v);
-            if (!cli_parse_float("run", a, v, 1e-3, 100, &o->repeat_penalty)) return 0;
-            o->has_repeat_penalty = 1;
-        } else if (!strcmp(a, "--seed")) {
-            NEED(v);
-            if (!cli_parse_int("run", a, v, 0, INT64_MAX, &o->seed)) return 0;
-            o->has_seed = 1;
         } else if (!strcmp(a, "--kv")) {
             NEED(v);
-            if (!strcmp(v, "f32")) o->kv_type = MONO_KV_F32;
-            else if (!strcmp(v, "f16")) o->kv_type = MONO_KV_F16;
-            else { fprintf(stderr, "monologue run: bad value for --kv: '%s' (expected f32 or f16)\n", v); return 0; }
+            if (!cli_parse_kv("run", v, &o->kv_type)) return 0;
         } else {
             fprintf(stderr, "monologue run: unknown option '%s'\n", a);
             usage(stderr);
@@ -230,17 +202,6 @@ static int on_text(const char *text, size_t len, void *user) {
     return interrupted != 0;
 }
 
-static mono_sampler_params sampler_params(const run_opts *o, const mono_model *m) {
-    mono_sampler_params sp = mono_sampler_params_from_model(m);
-    if (o->has_temp) sp.temperature = (float)o->temp;
-    if (o->has_top_k) sp.top_k = (int)o->top_k;
-    if (o->has_top_p) sp.top_p = (float)o->top_p;
-    if (o->has_min_p) sp.min_p = (float)o->min_p;
-    if (o->has_repeat_penalty) sp.repetition_penalty = (float)o->repeat_penalty;
-    sp.seed = o->has_seed ? (uint64_t)o->seed : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
-    return sp;
-}
-
 int cmd_run(int argc, char **argv) {
     run_opts o;
     if (!parse_args(argc, argv, &o)) return 2;
@@ -267,7 +228,7 @@ int cmd_run(int argc, char **argv) {
     cp.n_ctx = (int)o.n_ctx;
     cp.n_threads = (int)o.n_threads;
     cp.kv_type = o.kv_type;
-    mono_sampler_params sp = sampler_params(&o, m);
+    mono_sampler_params sp = cli_sampling_params(&o.sampling, m);
     if (mono_context_init(m, &cp, &ctx, &err) != MONO_OK || mono_sampler_init(&sp, &smp, &err) != MONO_OK) {
         fprintf(stderr, "monologue run: %s\n", err.message);
         goto done;

@@ -122,8 +122,26 @@ $BIN chat -m "$M" --temp 0.5 </dev/null 2>"$TMP/g4" >/dev/null
 if grep -q 'temperature 0.5, top-k 50, top-p 1,' "$TMP/g4"; then ok "no generation_config: HF defaults (greedy unless --temp)"
 else bad "HF defaults: $(cat "$TMP/g4")"; fi
 
+# the sampling flags chat shares with run, and its own penalties, reach the
+# sampler: the banner shows top-p and min-p; at temperature 5 --top-k 1 is
+# greedy; a presence or frequency penalty of 100 ends greedy repetition
+$BIN chat -m "$M" --temp 0.5 --top-p 0.7 --min-p 0.05 </dev/null 2>"$TMP/g5" >/dev/null
+if grep -q 'temperature 0.5, top-k 50, top-p 0.7, min-p 0.05,' "$TMP/g5"; then ok "--top-p and --min-p reach the sampler"
+else bad "--top-p/--min-p: $(cat "$TMP/g5")"; fi
+reply() { printf 'Hello there\n' | $BIN chat -m "$M" -t 1 -n 16 -q "$@" 2>"$TMP/e5"; }
+greedy=$(reply --temp 0)
+hot=$(reply --temp 5 --seed 2)
+k1=$(reply --temp 5 --seed 2 --top-k 1)
+[ -n "$greedy" ] && [ "$hot" != "$greedy" ] && [ "$k1" = "$greedy" ] && ok "--temp 5 --top-k 1 is greedy" || bad "--top-k 1: '$k1' vs '$greedy' (hot '$hot')"
+for f in --presence-penalty --frequency-penalty; do
+  got=$(reply --temp 0 $f 100)
+  again=$(reply --temp 0 $f 100)
+  if [ -n "$got" ] && [ "$got" != "$greedy" ] && [ "$got" = "$again" ]; then ok "$f 100 changes the greedy reply: '$got'"
+  else bad "$f 100: '$got' / '$again' vs greedy '$greedy' $(cat "$TMP/e5")"; fi
+done
+
 # 8. bad flags (status 2) and models (status 1)
-for args in "--temp abc" "--top-p 0" "--top-k -1" "--template llama" "--stop" "--bogus" "-c 0" "--kv f8"; do
+for args in "--temp abc" "--top-p 0" "--top-k -1" "--presence-penalty 101" "--frequency-penalty -101" "--seed -1" "--template llama" "--stop" "--bogus" "-c 0" "--kv f8"; do
   chat $args </dev/null >/dev/null 2>"$TMP/e8"; rc=$?
   if [ $rc = 2 ] && grep -q 'monologue chat:' "$TMP/e8"; then ok "refused: $args"; else bad "flags '$args': rc=$rc $(cat "$TMP/e8")"; fi
 done

@@ -58,6 +58,19 @@ n_ie=$($BIN run -m "$M" --tokens "$ids" -n 40 --temp 0 --ignore-eos --print-ids 
 s1=$($BIN run -m "$M" -p "The state" -n 16 --temp 0.9 --top-k 40 --top-p 0.95 --seed 7 -q 2>/dev/null)
 s2=$($BIN run -m "$M" -p "The state" -n 16 --temp 0.9 --top-k 40 --top-p 0.95 --seed 7 -q 2>/dev/null)
 [ "$s1" = "$s2" ] && ok "sampling with --seed is reproducible" || bad "seeded sampling differs: '$s1' vs '$s2'"
+# each sampling flag reaches the sampler: at temperature 5 the draw is noise,
+# unless --top-k 1, --top-p 1e-6 or --min-p 1 leaves only the greedy token
+ids_of_run() { $BIN run -m "$M" -p "The state" -n 16 -q --print-ids "$@" 2>"$TMP/err" || echo "error: $(cat "$TMP/err")"; }
+greedy=$(ids_of_run --temp 0)
+hot=$(ids_of_run --temp 5 --seed 3)
+[ "$hot" != "$greedy" ] && ok "--temp 5 samples: $hot" || bad "--temp 5 gave the greedy ids: $hot"
+for f in "--top-k 1" "--top-p 1e-6" "--min-p 1"; do
+  got=$(ids_of_run --temp 5 --seed 3 $f)
+  [ "$got" = "$greedy" ] && ok "--temp 5 $f is greedy" || bad "--temp 5 $f: '$got', greedy '$greedy'"
+done
+rep=$(ids_of_run --temp 0 --repeat-penalty 2)
+rep2=$(ids_of_run --temp 0 --repeat-penalty 2)
+[ "$rep" != "$greedy" ] && [ "$rep" = "$rep2" ] && ok "--repeat-penalty 2 changes the greedy ids: $rep" || bad "--repeat-penalty: '$rep' / '$rep2' vs '$greedy'"
 if $BIN run -m "$M" --chat --system "Be brief." -p "Hello" -n 8 --temp 0 >"$TMP/out" 2>"$TMP/err" && grep -q "tokens/s" "$TMP/err"; then
   ok "--chat --system runs and reports speed: $(grep tokens/s "$TMP/err")"
 else bad "--chat: $(cat "$TMP/err")"; fi
@@ -114,6 +127,10 @@ expect_fail "bad value for --temp" run -m "$M" -p hi --temp -1
 expect_fail "bad value for --top-p" run -m "$M" -p hi --top-p 2
 expect_fail "bad value for -n" run -m "$M" -p hi -n -2
 expect_fail "bad value for --seed" run -m "$M" -p hi --seed abc
+expect_fail "bad value for --top-k" run -m "$M" -p hi --top-k -1
+expect_fail "bad value for --min-p" run -m "$M" -p hi --min-p 1.5
+expect_fail "bad value for --repeat-penalty" run -m "$M" -p hi --repeat-penalty 0
+expect_fail "unknown option '--presence-penalty'" run -m "$M" -p hi --presence-penalty 1
 expect_fail "unknown option" run -m "$M" -p hi --frobnicate
 expect_fail "needs a value" run -m "$M" -p
 expect_fail "item 2" run -m "$dir" --tokens 1,,2
