@@ -56,7 +56,8 @@ typedef void (*mono_gemm_fn)(int64_t n, const void *w, size_t w_row_bytes, int64
  *     the file, at dst + (r - r0) * dst_row_bytes (prefill runs the gemm on
  *     such slices);
  *   gemm_repacked(n, wr, rows, r0, r1, x, x_row_bytes, n_tok, out, os): as
- *     mono_gemm_fn, W given as the whole repacked matrix wr of `rows` rows.
+ *     mono_gemm_fn, W given as the whole repacked matrix wr of `rows` rows,
+ *     for decode and prefill alike (n_tok >= 4 runs a token-tiled GEMM);
  *     Any [r0, r1) works; ranges that start on a multiple of repack_rows
  *     avoid recomputing a shared group. Exact per-block integer sums, as
  *     vec_dot (only float summation order differs). */

@@ -187,6 +187,115 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
     }
 }
 
+/* ---- prefill from the repacked layout
+ *
+ * The tiled prefill GEMM (quant_x86_tile.h) packs 16 rows per block as
+ * eight vectors W_g whose lane j holds row j's unsigned weights 4g..4g+3,
+ * then 16 float scales. The repacked chunks are nearly that already: Q8_0's
+ * R_m are W_m; Q4_0's low nibbles of R_m are W_m and the high ones W_{4+m};
+ * Q5_0 adds its fifth bit from the masks. So a group packs with a few
+ * vector ops and no transpose. */
+static void qr_pack_tile(const uint8_t *wr, int64_t nb, int64_t g, size_t we, uint8_t *wbuf, int kind) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), h = _mm512_set1_epi8(0x10);
+    const uint8_t *chunk = wr + (size_t)(g * nb) * QR_CHUNK(kind);
+    for (int64_t b = 0; b < nb; b++, chunk += QR_CHUNK(kind)) {
+        uint8_t *e = wbuf + (size_t)b * we;
+        if (kind == 2) {
+            for (int m = 0; m < 8; m++) _mm512_storeu_si512(e + 64 * m, _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m));
+        } else {
+            for (int m = 0; m < 4; m++) {
+                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
+                __m512i lo = _mm512_and_si512(r, m4), hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                if (kind == 1) {
+                    uint64_t kl, kh;
+                    memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
+                    memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
+                    lo = _mm512_or_si512(lo, _mm512_maskz_mov_epi8((__mmask64)kl, h));
+                    hi = _mm512_or_si512(hi, _mm512_maskz_mov_epi8((__mmask64)kh, h));
+                }
+                _mm512_storeu_si512(e + 64 * m, lo);
+                _mm512_storeu_si512(e + 64 * (4 + m), hi);
+            }
+        }
+        _mm512_storeu_ps(e + 512, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)));
+    }
+}
+
+/* gemm_repacked for n_tok >= 4: qt_gemm_legacy's loops over repacked
+ * groups. A group only partly inside [r0, r1) goes through a scratch tile. */
+static void qr_gemm_tiled(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                          int64_t n_tok, float *out, size_t os, int kind) {
+    const int type = kind == 2 ? MONO_TYPE_Q8_0 : kind ? MONO_TYPE_Q5_0 : MONO_TYPE_Q4_0;
+    const size_t xb = sizeof(mono_block_q8_0), xq = 2, we = 576;
+    const int64_t nb = n / QX_QK;
+    int64_t tb = n_tok;
+    if (tb > QT_TB) {
+        const int64_t nblk = (n_tok + QT_TB - 1) / QT_TB;
+        tb = (n_tok + nblk - 1) / nblk;
+    }
+    const size_t tbytes = ((size_t)tb * (size_t)nb * sizeof(qt_tab) + 63) / 64 * 64, wbytes = (size_t)nb * we;
+    uint8_t *buf = aligned_alloc(64, tbytes + wbytes);
+    float part[QT_T * QR_ROWS];
+    if (!buf) { /* no memory: the matrix-vector kernel, token by token */
+        for (int64_t t = 0; t < n_tok; t++)
+            qr_gemm(n, wr, rows, r0, r1, (const uint8_t *)x + (size_t)t * xrb, xrb, 1, out + (size_t)t * os, os, kind);
+        return;
+    }
+    qt_tab *tab = (qt_tab *)buf;
+    uint8_t *wbuf = buf + tbytes;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
+        const int64_t tn = n_tok - t0 < tb ? n_tok - t0 : tb;
+        const uint8_t *xb0 = (const uint8_t *)x + (size_t)t0 * xrb;
+        qt_pack_tab(type, nb, xb0, xrb, tn, tab);
+        for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
+            const int64_t lo = g * QR_ROWS > r0 ? g * QR_ROWS : r0;
+            const int64_t hi = (g + 1) * QR_ROWS < r1 ? (g + 1) * QR_ROWS : r1;
+            const int whole = lo == g * QR_ROWS, nr = (int)(hi - g * QR_ROWS);
+            qr_pack_tile((const uint8_t *)wr, nb, g, we, wbuf, kind);
+            for (int64_t t = 0; t < tn; t += QT_T) {
+                const uint8_t *xt[QT_T];
+                const int nt = tn - t < QT_T ? (int)(tn - t) : QT_T;
+                for (int i = 0; i < nt; i++) xt[i] = xb0 + (size_t)(t + i) * xrb;
+                float *o = whole ? out + (size_t)(t0 + t) * os + (size_t)lo : part;
+                const size_t oos = whole ? os : QR_ROWS;
+                if (nt == QT_T) qt_tile(wbuf, we, nb, xt, xb, xq, tab + t * nb, 0, QT_T, nr, o, oos);
+                else
+                    for (int i = 0; i < nt; i++)
+                        qt_tile(wbuf, we, nb, xt + i, xb, xq, tab + (t + i) * nb, 0, 1, nr, o + (size_t)i * oos, oos);
+                if (!whole)
+                    for (int i = 0; i < nt; i++)
+                        for (int64_t r = lo; r < hi; r++)
+                            out[(size_t)(t0 + t + i) * os + (size_t)r] = part[(size_t)i * QR_ROWS + (size_t)(r - g * QR_ROWS)];
+            }
+        }
+    }
+    free(buf);
+}
+
+/* gemm_repacked for n_tok >= 4 of the K types: rows given back by unrepack,
+ * 64 at a time, through the row-layout tiled gemm (each slice serves every
+ * token, so the unpacking is a small share of the work). */
+static void qr_gemm_via_rows(int type, mono_unrepack_fn unrepack, mono_gemm_fn gemm, mono_gemm_repacked_fn matvec,
+                             int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                             int64_t n_tok, float *out, size_t os) {
+    enum { SLICE = 64 };
+    const size_t wrb = mono_type_row_bytes(type, n);
+    uint8_t *buf = malloc(wrb * SLICE);
+    if (r1 > rows) r1 = rows;
+    if (!buf) { /* no memory: the matrix-vector kernel, token by token */
+        for (int64_t t = 0; t < n_tok; t++)
+            matvec(n, wr, rows, r0, r1, (const uint8_t *)x + (size_t)t * xrb, xrb, 1, out + (size_t)t * os, os);
+        return;
+    }
+    for (int64_t a = r0 - r0 % QR_ROWS; a < r1; a += SLICE) {
+        const int64_t b = a + SLICE < rows ? a + SLICE : rows;
+        const int64_t lo = a > r0 ? a : r0, hi = b < r1 ? b : r1;
+        unrepack(wr, rows, n, a, b, buf, wrb);
+        gemm(n, buf + (size_t)(lo - a) * wrb, wrb, 0, hi - lo, x, xrb, n_tok, out + lo, os);
+    }
+    free(buf);
+}
+
 #define QR_TYPE(tname, five)                                                                                     \
     static size_t qr_repack_size_##tname(int64_t rows, int64_t n) { return qr_size(rows, n, five); }            \
     static void qr_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
@@ -198,7 +307,8 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
     }                                                                                                            \
     static void qr_gemm_##tname(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,  \
                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
-        qr_gemm(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                              \
+        if (n_tok >= 4) qr_gemm_tiled(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                       \
+        else qr_gemm(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                         \
     }
 QR_TYPE(q4_0, 0)
 QR_TYPE(q5_0, 1)
@@ -320,6 +430,11 @@ QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
 static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
                          int64_t n_tok, float *out, size_t os) {
     enum { CH = 64 }; /* super-blocks per activation chunk */
+    if (n_tok >= 4) {
+        qr_gemm_via_rows(MONO_TYPE_Q4_K, qk_unrepack_q4_K, qt_gemm_q4_K, qk_gemm_q4_K, n, wr, rows, r0, r1, x, xrb,
+                         n_tok, out, os);
+        return;
+    }
     const int64_t nb = n / QX_QK_K;
     int32_t s2[CH][4];
     if (r1 > rows) r1 = rows;
@@ -457,6 +572,11 @@ QX_INLINE __m512 q6_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
 static void q6_gemm_q6_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
                          int64_t n_tok, float *out, size_t os) {
     const int64_t nb = n / QX_QK_K;
+    if (n_tok >= 4) {
+        qr_gemm_via_rows(MONO_TYPE_Q6_K, q6_unrepack_q6_K, qt_gemm_q6_K, q6_gemm_q6_K, n, wr, rows, r0, r1, x, xrb,
+                         n_tok, out, os);
+        return;
+    }
     if (r1 > rows) r1 = rows;
     for (int64_t t = 0; t < n_tok; t++) {
         const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;

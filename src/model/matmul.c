@@ -41,45 +41,15 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
 }
 
 size_t mono_matmul_tmp_bytes(const mono_kernels *k, const mono_matrix *w) {
-    size_t fallback = (size_t)w->n_cols * sizeof(float);
-    if (!w->packed || !k->unrepack[w->type]) return fallback;
-    size_t rows = w->row_bytes * MONO_MATMUL_UNPACK_ROWS;
-    return rows > fallback ? rows : fallback;
-}
-
-/* Prefill from a repacked matrix: the tiled gemm wants rows, so rows come
- * back from the repacked copy MONO_MATMUL_UNPACK_ROWS at a time (each is
- * then used for every token: the unpacking is a small share of the work). */
-static void rows_from_packed(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
-                             size_t xc_row_bytes, int64_t n_tok, float *out, size_t out_stride, uint8_t *tmp) {
-    const int64_t g = k->repack_rows[w->type];
-    for (int64_t a = r0 - r0 % g; a < r1; a += MONO_MATMUL_UNPACK_ROWS) {
-        int64_t b = a + MONO_MATMUL_UNPACK_ROWS < w->n_rows ? a + MONO_MATMUL_UNPACK_ROWS : w->n_rows;
-        k->unrepack[w->type](w->packed, w->n_rows, w->n_cols, a, b, tmp, w->row_bytes);
-        int64_t lo = a > r0 ? a : r0, hi = b < r1 ? b : r1;
-        if (lo >= hi) continue;
-        const uint8_t *rows = tmp + (size_t)(lo - a) * w->row_bytes;
-        if (k->gemm[w->type]) {
-            k->gemm[w->type](w->n_cols, rows, w->row_bytes, 0, hi - lo, xc, xc_row_bytes, n_tok, out + lo, out_stride);
-        } else {
-            for (int64_t r = lo; r < hi; r++)
-                for (int64_t t = 0; t < n_tok; t++)
-                    k->vec_dot[w->type](w->n_cols, &out[t * out_stride + r], rows + (size_t)(r - lo) * w->row_bytes,
-                                        (const uint8_t *)xc + t * xc_row_bytes);
-        }
-    }
+    (void)k;
+    return (size_t)w->n_cols * sizeof(float);
 }
 
 void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
                       size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, void *tmp) {
     const uint8_t *wd = w->data;
-    if (xc && w->packed) {
-        /* decode reads the repacked copy directly; prefill unpacks it in slices */
-        if (n_tok < 4 || !k->unrepack[w->type])
-            k->gemm_repacked[w->type](w->n_cols, w->packed, w->n_rows, r0, r1, xc, xc_row_bytes, n_tok, out,
-                                      out_stride);
-        else
-            rows_from_packed(k, w, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride, tmp);
+    if (xc && w->packed) { /* the repacked copy: its own kernels, decode and prefill */
+        k->gemm_repacked[w->type](w->n_cols, w->packed, w->n_rows, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride);
         return;
     }
     if (xc) {

@@ -23,14 +23,10 @@
 typedef struct mono_matmul_scratch {
     void *xq;                /* converted activations */
     size_t xq_bytes;
-    void *tmp;               /* [n_threads, tmp_bytes]: one thread's dequantized row (float fallback)
-                                or rows given back by unrepack (prefill from repacked weights) */
+    void *tmp;               /* [n_threads, tmp_bytes]: one thread's dequantized row (float fallback) */
     size_t tmp_bytes;        /* per thread: >= mono_matmul_tmp_bytes of every matrix */
     int n_threads;
 } mono_matmul_scratch;
-
-/* Rows a prefill slice takes from a repacked matrix at a time. */
-#define MONO_MATMUL_UNPACK_ROWS 64
 
 /* Per-thread bytes of mono_matmul_scratch.tmp that products with w need. */
 size_t mono_matmul_tmp_bytes(const mono_kernels *k, const mono_matrix *w);

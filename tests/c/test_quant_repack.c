@@ -122,6 +122,11 @@ void suite_quant_repack(mt_ctx *t) {
                 if (rows > 4) rp_case(t, &k, &p, type, rows, n, ntok, 3, rows - 2, 0, &s);
                 if (rows > 33) rp_case(t, &k, &p, type, rows, n, 1, 16, 33, 1, &s);
                 rp_case(t, &k, &p, type, rows, n, 2, 0, rows, 1, &s);
+                /* prefill sizes (the token-tiled path), whole and partial groups */
+                if (ci < 3) {
+                    rp_case(t, &k, &p, type, rows, n, 4 + 5 * ri, 0, rows, ri & 1, &s);
+                    if (rows > 4) rp_case(t, &k, &p, type, rows, n, 11, 3, rows - 2, 1, &s);
+                }
             }
     }
     if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K, Q6_K)");
