@@ -39,37 +39,57 @@ QX_INLINE size_t qr_size(int64_t rows, int64_t n, int kind) {
     return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK(kind);
 }
 
+/* One chunk (group g, block column b) of kind 0/1/2 from whole rows: the
+ * quants of 16 rows as a 16 x 8 transpose of 32-bit words (qt_transpose;
+ * rows k and k + 8 share register k), the scales copied, Q5_0's high bits
+ * regrouped as byte masks. nr < 16 leaves the missing rows zero. */
+QX_INLINE void qr_pack_chunk(const uint8_t *const *rows, int nr, size_t boff, uint8_t *c, int kind,
+                             const __m512i lo_idx[3], const __m512i hi_idx[3]) {
+    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
+    const size_t qs = five ? 6 : 2;
+    const __mmask8 words = kind == 2 ? 0xFF : 0x0F;
+    __m512i z[8];
+    for (int k = 0; k < 8; k++) {
+        __m256i lo = k < nr ? _mm256_maskz_loadu_epi32(words, rows[k] + boff + qs) : _mm256_setzero_si256();
+        __m256i hi = k + 8 < nr ? _mm256_maskz_loadu_epi32(words, rows[k + 8] + boff + qs) : _mm256_setzero_si256();
+        z[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    }
+    qt_transpose(z, lo_idx, hi_idx);
+    for (int m = 0; m < nv; m++) {
+        __m512i v = kind == 2 ? _mm512_xor_si512(z[m], _mm512_set1_epi8((char)0x80)) : z[m]; /* Q8_0: q + 128 */
+        if (kind == 2 && nr < QR_ROWS) v = _mm512_maskz_mov_epi32((__mmask16)((1u << nr) - 1), v);
+        _mm512_storeu_si512(c + 2 * QR_ROWS + 64 * m, v);
+    }
+    uint64_t mk[8] = {0};
+    for (int j = 0; j < QR_ROWS; j++) {
+        uint16_t h = 0;
+        if (j < nr) memcpy(&h, rows[j] + boff, 2);
+        memcpy(c + 2 * j, &h, 2);
+        if (five && j < nr) {
+            uint32_t qh;
+            memcpy(&qh, rows[j] + boff + 2, 4);
+            for (int m = 0; m < 4; m++) {
+                mk[2 * m] |= (uint64_t)((qh >> (4 * m)) & 0xF) << (4 * j);
+                mk[2 * m + 1] |= (uint64_t)((qh >> (16 + 4 * m)) & 0xF) << (4 * j);
+            }
+        }
+    }
+    if (five) memcpy(c + 2 * QR_ROWS + 4 * 64, mk, sizeof mk);
+}
+
 QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst, int kind) {
     const int64_t nb = n / QX_QK, ng = (rows + QR_ROWS - 1) / QR_ROWS;
-    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
-    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
-    const size_t qs = five ? 6 : 2;
-    uint8_t *d = dst;
-    memset(d, 0, qr_size(rows, n, kind));
-    for (int64_t g = 0; g < ng; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            uint8_t *c = d + (size_t)(g * nb + b) * QR_CHUNK(kind);
-            uint64_t mk[8] = {0};
-            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
-                const uint8_t *blk = (const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb + (size_t)b * bb;
-                memcpy(c + 2 * j, blk, 2);
-                for (int m = 0; m < nv; m++) {
-                    uint32_t v;
-                    memcpy(&v, blk + qs + 4 * m, 4);
-                    v ^= kind == 2 ? 0x80808080u : 0; /* Q8_0: q + 128 */
-                    memcpy(c + 2 * QR_ROWS + 64 * m + 4 * j, &v, 4);
-                }
-                if (five) {
-                    uint32_t qh;
-                    memcpy(&qh, blk + 2, 4);
-                    for (int m = 0; m < 4; m++) {
-                        mk[2 * m] |= (uint64_t)((qh >> (4 * m)) & 0xF) << (4 * j);
-                        mk[2 * m + 1] |= (uint64_t)((qh >> (16 + 4 * m)) & 0xF) << (4 * j);
-                    }
-                }
-            }
-            if (five) memcpy(c + 2 * QR_ROWS + 4 * 64, mk, sizeof mk);
-        }
+    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : kind ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
+    __m512i lo_idx[3], hi_idx[3];
+    qt_transpose_init(lo_idx, hi_idx);
+    for (int64_t g = 0; g < ng; g++) {
+        const uint8_t *r[QR_ROWS];
+        const int nr = rows - g * QR_ROWS < QR_ROWS ? (int)(rows - g * QR_ROWS) : QR_ROWS;
+        for (int j = 0; j < nr; j++) r[j] = (const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb;
+        for (int64_t b = 0; b < nb; b++)
+            qr_pack_chunk(r, nr, (size_t)b * bb, (uint8_t *)dst + (size_t)(g * nb + b) * QR_CHUNK(kind), kind, lo_idx,
+                          hi_idx);
+    }
 }
 
 /* The inverse of qr_pack for rows [r0, r1), r0 % QR_ROWS == 0. */
