@@ -6,15 +6,7 @@
 # bad flags exit 2 and bad models exit 1, each with a message and no JSON;
 # bench/llama/compare.sh refuses bad flags before building anything.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 M="$SHARED/golden/models/tiny-f32"
 [ -d "$M" ] || { echo "skip: no golden model $M"; exit 0; }

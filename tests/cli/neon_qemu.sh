@@ -6,7 +6,7 @@
 #
 # Environment: NEON_QEMU_SUITES="threadpool kernels_float" to run only some.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
 CROSS="${CROSS_CC:-aarch64-linux-gnu-gcc}"
 QEMU=""
 for q in qemu-aarch64 qemu-aarch64-static; do

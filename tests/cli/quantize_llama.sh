@@ -12,16 +12,9 @@
 # handling: bad type, missing file, truncated file, bad flags.
 # Skips the llama.cpp part when tools/peers is not installed.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-BIN=${MONO_BIN:-build/monologue}
-SHARED=${MONO_SHARED:-../shared}
+. "$(dirname "$0")/lib.sh"
 LIB=${MONO_LIB:-build/libmonologue.a}
 LLAMA=tools/peers/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 
 CC=${CC:-cc}
 $CC -std=c11 -O2 -Iinclude -Isrc tests/node/make_tiny_qwen2_gguf.c "$LIB" -lm -pthread -o "$TMP/make_tiny" || { echo "FAIL build make_tiny"; exit 1; }
@@ -82,24 +75,24 @@ if [ -e "$TMP/hf-q4km.gguf" ] && [ -e "$TMP/gg-q4km.gguf" ]; then
 fi
 
 # errors: clear message, non-zero exit, no crash
-expect_fail() { # expect_fail CODE LABEL REGEX -- args
+expect_quantize_fail() { # expect_quantize_fail CODE LABEL REGEX -- args
   local code=$1 label=$2 re=$3; shift 4
   "$BIN" quantize "$@" > "$TMP/out" 2>&1; local rc=$?
   if [ $rc = "$code" ] && grep -Eq "$re" "$TMP/out"; then ok "$label"; else bad "$label (exit $rc)"; cat "$TMP/out"; fi
 }
-expect_fail 2 "unknown type" "unknown type 'q9_9'" -- "$TMP/tiny64.gguf" "$TMP/x.gguf" q9_9
-expect_fail 2 "missing arguments" "usage" -- "$TMP/tiny64.gguf"
-expect_fail 2 "unknown flag" "unknown flag" -- --bogus "$TMP/tiny64.gguf" "$TMP/x.gguf" q8_0
-expect_fail 2 "bad thread count" "bad value for -t" -- -t 0 "$TMP/tiny64.gguf" "$TMP/x.gguf" q8_0
-expect_fail 2 "same input and output" "same file" -- "$TMP/tiny64.gguf" "$TMP/tiny64.gguf" q8_0
-expect_fail 1 "missing input" "quantize" -- "$TMP/nope.gguf" "$TMP/x.gguf" q8_0
+expect_quantize_fail 2 "unknown type" "unknown type 'q9_9'" -- "$TMP/tiny64.gguf" "$TMP/x.gguf" q9_9
+expect_quantize_fail 2 "missing arguments" "usage" -- "$TMP/tiny64.gguf"
+expect_quantize_fail 2 "unknown flag" "unknown flag" -- --bogus "$TMP/tiny64.gguf" "$TMP/x.gguf" q8_0
+expect_quantize_fail 2 "bad thread count" "bad value for -t" -- -t 0 "$TMP/tiny64.gguf" "$TMP/x.gguf" q8_0
+expect_quantize_fail 2 "same input and output" "same file" -- "$TMP/tiny64.gguf" "$TMP/tiny64.gguf" q8_0
+expect_quantize_fail 1 "missing input" "quantize" -- "$TMP/nope.gguf" "$TMP/x.gguf" q8_0
 head -c 100000 "$TMP/tiny64.gguf" > "$TMP/trunc.gguf"
-expect_fail 1 "truncated input" "truncated|out of bounds|beyond" -- "$TMP/trunc.gguf" "$TMP/x.gguf" q4_0
-expect_fail 1 "unwritable output" "quantize" -- "$TMP/tiny64.gguf" "$TMP/no/such/dir/x.gguf" q8_0
+expect_quantize_fail 1 "truncated input" "truncated|out of bounds|beyond" -- "$TMP/trunc.gguf" "$TMP/x.gguf" q4_0
+expect_quantize_fail 1 "unwritable output" "quantize" -- "$TMP/tiny64.gguf" "$TMP/no/such/dir/x.gguf" q8_0
 # a NaN in an F16 weight (the middle of the file is token_embd's data): refused by name
 cp "$TMP/tiny64.gguf" "$TMP/nan.gguf"
 printf '\x00\x7e' | dd of="$TMP/nan.gguf" bs=1 seek=$(( ($(stat -c %s "$TMP/nan.gguf") / 2) & ~1 )) conv=notrunc 2>/dev/null
-expect_fail 1 "NaN weight" "NaN or infinite" -- "$TMP/nan.gguf" "$TMP/x.gguf" q4_0
+expect_quantize_fail 1 "NaN weight" "NaN or infinite" -- "$TMP/nan.gguf" "$TMP/x.gguf" q4_0
 
 [ $fail = 0 ] && echo "quantize_llama: all ok" || echo "quantize_llama: FAILED"
 exit $fail

@@ -4,20 +4,13 @@
 # round trip of invalid UTF-8, and failures: bad flags exit 2, bad input or a
 # bad tokenizer exits 1 with "monologue tokenize: <reason>" -- never a crash.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-SHARED=${MONO_SHARED:-../shared}
-BIN=${MONO_BIN:-build/monologue}
+. "$(dirname "$0")/lib.sh"
 TOK=$SHARED/tokenizers/qwen2.5/tokenizer.json
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
 expect() {   # name, expected, actual
   if [ "$2" == "$3" ]; then ok "$1"; else bad "$1: expected [$2] got [$3]"; fi
 }
 # name, expected exit status, message fragment, command...
-expect_fail() {
+expect_exit() {
   local name=$1 want=$2 frag=$3; shift 3
   "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
   if [ $rc -ne "$want" ]; then bad "$name: exit $rc, wanted $want ($(head -c 300 "$TMP/err"))"
@@ -63,23 +56,23 @@ for i in 1 2 3; do
   if cmp -s "$TMP/rand.bin" "$TMP/rand.back"; then ok "random bytes round trip $i"; else bad "random bytes round trip $i"; fi
 done
 expect "lossy decode" "$(printf 'a\xef\xbf\xbdb')" "$(printf 'a\xffb' | $BIN tokenize -t "$TOK" --bytes | $BIN tokenize -t "$TOK" --decode)"
-expect_fail "invalid UTF-8 text in" 1 "not valid UTF-8" sh -c "printf 'a\\377b' | $BIN tokenize -t '$TOK'"
+expect_exit "invalid UTF-8 text in" 1 "not valid UTF-8" sh -c "printf 'a\\377b' | $BIN tokenize -t '$TOK'"
 
 # failures
-expect_fail "unknown flag" 2 "unknown option" $BIN tokenize -t "$TOK" --nope
-expect_fail "missing -t" 2 "-t FILE is required" $BIN tokenize
-expect_fail "-t without value" 2 "needs a value" $BIN tokenize -t
-expect_fail "--raw with --jsonl" 2 "--raw" $BIN tokenize -t "$TOK" --decode --raw --jsonl
-expect_fail "missing file" 1 "No such file" $BIN tokenize -t "$TMP/none.json"
+expect_exit "unknown flag" 2 "unknown option" $BIN tokenize -t "$TOK" --nope
+expect_exit "missing -t" 2 "-t FILE is required" $BIN tokenize
+expect_exit "-t without value" 2 "needs a value" $BIN tokenize -t
+expect_exit "--raw with --jsonl" 2 "--raw" $BIN tokenize -t "$TOK" --decode --raw --jsonl
+expect_exit "missing file" 1 "No such file" $BIN tokenize -t "$TMP/none.json"
 echo '{"model": {"type": "Unigram"}}' > "$TMP/unigram.json"
-expect_fail "unsupported model" 1 "Unigram" $BIN tokenize -t "$TMP/unigram.json"
+expect_exit "unsupported model" 1 "Unigram" $BIN tokenize -t "$TMP/unigram.json"
 head -c 100000 "$TOK" > "$TMP/trunc.json"
-expect_fail "truncated tokenizer.json" 1 "monologue tokenize: loading the tokenizer" $BIN tokenize -t "$TMP/trunc.json"
+expect_exit "truncated tokenizer.json" 1 "monologue tokenize: loading the tokenizer" $BIN tokenize -t "$TMP/trunc.json"
 printf 'GGUF\3\0\0\0' > "$TMP/trunc.gguf"
-expect_fail "truncated gguf" 1 "monologue tokenize: loading the tokenizer" $BIN tokenize -t "$TMP/trunc.gguf"
-expect_fail "decode: not JSON" 1 "monologue tokenize:" sh -c "echo '[1, 2' | $BIN tokenize -t '$TOK' --decode"
-expect_fail "decode: not ids" 1 "element 1" sh -c "echo '[1, \"x\"]' | $BIN tokenize -t '$TOK' --decode"
-expect_fail "decode: id out of range" 1 "not in the vocabulary" sh -c "echo '[1, 999999]' | $BIN tokenize -t '$TOK' --decode"
-expect_fail "jsonl: no text" 1 "line 2" sh -c "printf '{\"text\": \"a\"}\n{\"txt\": 1}\n' | $BIN tokenize -t '$TOK' --jsonl"
-expect_fail "jsonl: bad JSON" 1 "line 1" sh -c "printf '{\"text\": \"a\n' | $BIN tokenize -t '$TOK' --jsonl"
+expect_exit "truncated gguf" 1 "monologue tokenize: loading the tokenizer" $BIN tokenize -t "$TMP/trunc.gguf"
+expect_exit "decode: not JSON" 1 "monologue tokenize:" sh -c "echo '[1, 2' | $BIN tokenize -t '$TOK' --decode"
+expect_exit "decode: not ids" 1 "element 1" sh -c "echo '[1, \"x\"]' | $BIN tokenize -t '$TOK' --decode"
+expect_exit "decode: id out of range" 1 "not in the vocabulary" sh -c "echo '[1, 999999]' | $BIN tokenize -t '$TOK' --decode"
+expect_exit "jsonl: no text" 1 "line 2" sh -c "printf '{\"text\": \"a\"}\n{\"txt\": 1}\n' | $BIN tokenize -t '$TOK' --jsonl"
+expect_exit "jsonl: bad JSON" 1 "line 1" sh -c "printf '{\"text\": \"a\n' | $BIN tokenize -t '$TOK' --jsonl"
 exit $fail
