@@ -83,6 +83,9 @@ const char *cli_default_model(char *buf, size_t cap, char *tried, size_t tried_c
     const char *env = getenv("MONO_MODEL");
     if (env && *env) return env;
     if (try_path(MONO_DEFAULT_MODEL, buf, cap, tried, tried_cap)) return buf;
+#ifdef __EMSCRIPTEN__
+    return NULL;    /* the wasm CLI's "executable" is node: nothing of ours beside it */
+#else
     /* beside the executable: /proc/self/exe is its real path (symbolic
      * links resolved), so dropping components walks up real folders */
     char dir[4096], cand[4096 + sizeof "/" MONO_DEFAULT_MODEL];
@@ -100,6 +103,7 @@ const char *cli_default_model(char *buf, size_t cap, char *tried, size_t tried_c
         if (try_path(cand, buf, cap, tried, tried_cap)) return buf;
     }
     return NULL;
+#endif
 }
 
 mono_model *cli_load_model(const char *cmd, const char *path, int verbose) {

@@ -21,9 +21,13 @@
 #define CLI_DEFAULT_MODEL_LEVELS 2
 
 /* The help line for -m, the same in every subcommand that takes it. */
-#define CLI_MODEL_HELP                                                                                           \
-    "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL \
-    "\n                         in the working directory, else up to two folders above the executable's)\n"
+#ifdef __EMSCRIPTEN__
+#define CLI_MODEL_WHERE "\n                         in the working directory)\n"
+#else
+#define CLI_MODEL_WHERE "\n                         in the working directory, else up to two folders above the executable's)\n"
+#endif
+#define CLI_MODEL_HELP \
+    "  -m, --model PATH       GGUF file or Hugging Face folder (default: $MONO_MODEL, then " MONO_DEFAULT_MODEL CLI_MODEL_WHERE
 
 /* Parses "1,2,3" (commas, optional spaces) into *ids (free() it). Prints
  * "monologue CMD: bad token list ..." naming the bad item and returns 0 on
@@ -36,8 +40,9 @@ int cli_parse_tokens(const char *cmd, const char *s, int32_t **ids, int *n);
  * then from each of the CLI_DEFAULT_MODEL_LEVELS folders above the
  * executable's (found through /proc/self/exe, so `cd /tmp &&
  * /repo/build/monologue run ...` finds /repo/models/default), copied into
- * buf. NULL when none exists; tried then holds the paths tried, comma
- * separated, for the message. */
+ * buf (the wasm CLI, whose executable is node, looks in the working
+ * directory only). NULL when none exists; tried then holds the paths
+ * tried, comma separated, for the message. */
 const char *cli_default_model(char *buf, size_t cap, char *tried, size_t tried_cap);
 
 /* Loads path (NULL: cli_default_model; a folder with model.gguf and no
