@@ -104,6 +104,10 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     f->mm.n_threads = f->n_threads;
     f->mm.tmp_bytes = max_tmp_bytes(m);
     f->mm.tmp = alloc_floats(f, (size_t)f->n_threads, (f->mm.tmp_bytes + sizeof(float) - 1) / sizeof(float), &ok);
+    if (m->tok_embd.packed) {
+        f->embd_rows = malloc(m->tok_embd.row_bytes * (size_t)m->kernels.repack_rows[m->tok_embd.type]);
+        if (!f->embd_rows) ok = 0;
+    }
     size_t xq = max_xq_bytes(m, n_batch, &ok); /* one slot per matrix of a group (q/k/v) */
     if (!mono_size_mul(xq, MONO_MATMUL_MAX_GROUP, &xq)) ok = 0;
     if (ok) {
@@ -125,6 +129,7 @@ void mono_forward_free(mono_forward *f) {
                      f->mm.tmp};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(f->mm.xq);
+    free(f->embd_rows);
     memset(f, 0, sizeof *f);
 }
 
@@ -334,14 +339,28 @@ static void layer_forward(mono_forward *f, int il, int n, int pos, int keep_from
 
 /* ---- the whole model ---------------------------------------------------- */
 
+/* out[D] = the token's embedding row as float. A repacked (tied) token_embd
+ * is read from its repacked copy, one group of rows unpacked: its file
+ * pages were released, and faulting them back in maps whole page-cache
+ * folios (up to megabytes a token on ext4). */
+static void embed_row(mono_forward *f, int32_t token, float *out) {
+    const mono_model *m = f->m;
+    const mono_matrix *e = &m->tok_embd;
+    const uint8_t *row = (const uint8_t *)e->data + (size_t)token * e->row_bytes;
+    if (f->embd_rows) {
+        const int64_t g = m->kernels.repack_rows[e->type], r0 = token - token % g;
+        const int64_t r1 = r0 + g < e->n_rows ? r0 + g : e->n_rows;
+        m->kernels.unrepack[e->type](e->packed, e->n_rows, e->n_cols, r0, r1, f->embd_rows, e->row_bytes);
+        row = f->embd_rows + (size_t)(token - r0) * e->row_bytes;
+    }
+    mono_type_get(e->type)->to_float(row, out, e->n_cols);
+}
+
 void mono_forward_batch(mono_forward *f, const int32_t *tokens, int n, int pos, float *logits, int logits_from) {
     const mono_model *m = f->m;
     const mono_hparams *hp = &m->hp;
     int D = hp->n_embd;
-    const mono_type_traits *et = mono_type_get(m->tok_embd.type);
-    for (int t = 0; t < n; t++)                                      /* x [n, D] */
-        et->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
-                     f->x + (size_t)t * D, D);
+    for (int t = 0; t < n; t++) embed_row(f, tokens[t], f->x + (size_t)t * D); /* x [n, D] */
     if (f->hook) f->hook(f->hook_user, 0, pos, n, D, f->x);
     rope_tables(f, n, pos);
     /* rows before `from` need no output: the last layer drops them once their

@@ -38,6 +38,8 @@ typedef struct mono_forward {
     float *rope_cos, *rope_sin;  /* [n_batch, hd/2]        per position, per pair */
     float *scores;               /* [n_threads, group, n_ctx] attention probabilities */
     mono_matmul_scratch mm;
+    uint8_t *embd_rows;          /* [repack_rows, row_bytes]: one group of token_embd unpacked from its
+                                    repacked copy (NULL unless token_embd is repacked) */
     size_t scratch_bytes;        /* all of the above but the KV cache */
     mono_hidden_hook hook;
     void *hook_user;

@@ -264,9 +264,11 @@ static mono_status repack_model(mono_model *m, mono_error *err) {
         mono_matrix *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
         for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) TRY(repack_matrix(m, ws[i], err));
     }
-    /* a tied output shares tok_embd's bytes: the embedding lookup keeps
-     * reading them, a few rows per token, paged back in on demand */
-    return repack_matrix(m, &m->output, err);
+    /* a tied output is tok_embd: the embedding lookup then reads rows back
+     * from the repacked copy too (forward.c, embed_row) */
+    TRY(repack_matrix(m, &m->output, err));
+    if (m->hp.tied_embeddings) m->tok_embd.packed = m->output.packed;
+    return MONO_OK;
 }
 
 static mono_status finish_load(mono_model *m, const mono_model_params *params, int mapped, mono_model **out,

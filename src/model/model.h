@@ -27,8 +27,8 @@ typedef struct mono_matrix {
     size_t row_bytes;
     /* The same matrix repacked at load for the kernel table's gemm_repacked
      * (groups of kernels.repack_rows[type] rows interleaved), or NULL. When
-     * set, matmul reads only this copy and `data` is left to embedding
-     * lookups (its file pages are released after repacking). */
+     * set, matmul and the embedding lookup read only this copy (the file
+     * pages behind `data` are released after repacking). */
     const void *packed;
 } mono_matrix;
 
