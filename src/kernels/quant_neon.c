@@ -187,6 +187,8 @@ static void vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x) {
     *out = sum;
 }
 
+#include "kernels/quant_neon_gemm.h"
+
 void mono_kernels_register_quant_neon(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q8_0] = vec_dot_q8_0;
     k->vec_dot[MONO_TYPE_Q4_0] = vec_dot_q4_0;
@@ -196,4 +198,14 @@ void mono_kernels_register_quant_neon(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q4_K] = vec_dot_q4_K;
     k->vec_dot[MONO_TYPE_Q5_K] = vec_dot_q5_K;
     k->vec_dot[MONO_TYPE_Q6_K] = vec_dot_q6_K;
+    k->gemm[MONO_TYPE_Q8_0] = gemm_q8_0;
+    k->gemm[MONO_TYPE_Q4_0] = gemm_q4_0;
+    k->gemm[MONO_TYPE_Q5_0] = gemm_q5_0;
+    k->gemm[MONO_TYPE_Q4_1] = gemm_q4_1;
+    k->gemm[MONO_TYPE_Q5_1] = gemm_q5_1;
+    k->gemm[MONO_TYPE_Q4_K] = gemm_q4_K;
+    k->gemm[MONO_TYPE_Q5_K] = gemm_q5_K;
+    k->gemm[MONO_TYPE_Q6_K] = gemm_q6_K;
+    k->gemm[MONO_TYPE_Q2_K] = gemm_q2_K;
+    k->gemm[MONO_TYPE_Q3_K] = gemm_q3_K;
 }

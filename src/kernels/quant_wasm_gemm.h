@@ -31,7 +31,9 @@
 
 #include <stdlib.h>
 
+#ifndef WG_TOK
 #define WG_TOK 4        /* tokens per register tile (16 xmm registers on x86 V8) */
+#endif
 #define WG_TB 64        /* tokens per block: their scale table and rows stay in cache */
 #define WG_MAX_COLS (1 << 22) /* larger rows (none in practice) take the vec_dot loop */
 
