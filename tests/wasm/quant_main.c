@@ -1,7 +1,8 @@
 /*
  * quant_main.c -- a test runner for WebAssembly (wasm32-wasi, SIMD128) that
  * runs the quantized-type suite (tests/c/test_quant.c: round trips, portable
- * dot products, quant_wasm.c against the portable oracle). Built and run
+ * dot products, quant_wasm.c against the portable oracle) and the prefill
+ * gemms (tests/c/test_quant_gemm.c: quant_wasm_gemm.h). Built and run
  * under Node's WASI by tests/cli/wasm_quant_kernels.sh.
  */
 #include <stdlib.h>
@@ -27,6 +28,8 @@ int main(void) {
     mt_ctx t = {0};
     t.suite = "quant";
     suite_quant(&t);
+    t.suite = "quant_gemm";
+    suite_quant_gemm(&t);
     printf("wasm quant: %d passed, %d failed", t.passed, t.failed);
     if (t.skipped) printf(" (%d skipped)", t.skipped);
     printf("\n");
