@@ -245,6 +245,7 @@ void mono_kernels_register_quant_wasm(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q4_K] = vec_dot_q4_K;
     k->vec_dot[MONO_TYPE_Q5_K] = vec_dot_q5_K;
     k->vec_dot[MONO_TYPE_Q6_K] = vec_dot_q6_K;
+#if !defined(MONO_WASM_NO_GEMM) /* build switch for A/B timing of prefill */
     k->gemm[MONO_TYPE_Q8_0] = gemm_q8_0;
     k->gemm[MONO_TYPE_Q4_0] = gemm_q4_0;
     k->gemm[MONO_TYPE_Q5_0] = gemm_q5_0;
@@ -255,4 +256,5 @@ void mono_kernels_register_quant_wasm(mono_kernels *k) {
     k->gemm[MONO_TYPE_Q6_K] = gemm_q6_K;
     k->gemm[MONO_TYPE_Q2_K] = gemm_q2_K;
     k->gemm[MONO_TYPE_Q3_K] = gemm_q3_K;
+#endif
 }
