@@ -31,11 +31,13 @@
 
 #include <stdlib.h>
 
-#ifndef WG_TOK
-#define WG_TOK 4        /* tokens per register tile (16 xmm registers on x86 V8) */
-#endif
-#define WG_TB 64        /* tokens per block: their scale table and rows stay in cache */
+#define WG_TOK 4        /* tokens per register tile (16 xmm registers on x86 V8; 2, 6, 8 measured: no better) */
+#define WG_TB 64        /* tokens per block (a multiple of 4): their scale table and rows stay in cache */
 #define WG_MAX_COLS (1 << 22) /* larger rows (none in practice) take the vec_dot loop */
+/* V8 tiers a function up only on its next call (no on-stack replacement):
+ * the per-row work stays in functions of its own, called once per row, so
+ * that even the first large product runs optimized code after a few rows. */
+#define WG_NOINLINE __attribute__((noinline))
 
 /* One unpacked K-quant super-block besides its 256 int16 weights:
  * sum = d * sum(w16 * y) - dmin * sum(mn[g] * bsums[g]). */
@@ -48,7 +50,8 @@ typedef struct wg_work {
     int16_t *q;           /* the row's n weights (K-quants: times their group scale) */
     float *dw, *mw;       /* legacy: per block weight scale and min (Q4_1/Q5_1) */
     wg_ksb *ks;           /* K-quants: per super-block */
-    float *dx, *sx;       /* legacy: [token in block][block] activation scale, Q8_1 sum */
+    float *dx, *sx;       /* legacy: activation scale, Q8_1 sum of token t, block b at
+                           * ((t / 4) * nb + b) * 4 + t % 4 (four tokens side by side) */
 } wg_work;
 
 static int wg_is_k(int type) { return mono_type_get(type)->block_size == QK_K; }
@@ -84,7 +87,7 @@ static ALWAYS_INLINE void wg_store16(int16_t *dst, v128_t lo, v128_t hi) {
     wasm_v128_store(dst + 24, wasm_i16x8_extend_high_i8x16(hi));
 }
 
-static void wg_unpack_legacy(int type, const uint8_t *row, int64_t nb, wg_work *wk) {
+static WG_NOINLINE void wg_unpack_legacy(int type, const uint8_t *row, int64_t nb, wg_work *wk) {
     const size_t bb = mono_type_get(type)->block_bytes;
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = row + (size_t)b * bb;
@@ -113,7 +116,7 @@ static ALWAYS_INLINE void wg_fold(int16_t *dst, const v128_t *g16, const int16_t
     }
 }
 
-static void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, wg_work *wk) {
+static WG_NOINLINE void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, wg_work *wk) {
     const size_t bb = mono_type_get(type)->block_bytes;
     const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1);
     for (int64_t i = 0; i < nsb; i++) {
@@ -208,8 +211,9 @@ static void wg_token_table(int has_min, int64_t nb, const uint8_t *x, size_t xrb
             const uint8_t *blk = x + (size_t)t * xrb + (size_t)b * xb;
             uint16_t h;
             memcpy(&h, blk, 2);
-            wk->dx[t * nb + b] = h2f(h);
-            if (has_min) { memcpy(&h, blk + 2, 2); wk->sx[t * nb + b] = h2f(h); }
+            const size_t at = (size_t)((t / 4) * nb + b) * 4 + (size_t)(t % 4);
+            wk->dx[at] = h2f(h);
+            if (has_min) { memcpy(&h, blk + 2, 2); wk->sx[at] = h2f(h); }
         }
 }
 
@@ -219,39 +223,56 @@ static void wg_token_table(int has_min, int64_t nb, const uint8_t *x, size_t xrb
 #define WG_DOT8(acc, w, y, off) \
     wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(w, wasm_i16x8_load8x8((const int8_t *)(y) + (off))))
 
-/* NT tokens (literal) against one unpacked legacy row; y[t] points at the
- * token's row of Q8_0/Q8_1 blocks, dx/sx at its table row. */
-static ALWAYS_INLINE void wg_legacy_tile(int64_t nb, const wg_work *wk, int has_min, const uint8_t *const *y,
-                                         const float *const *dx, const float *const *sx, float *res, const int NT) {
+/* Four tokens against one unpacked legacy row; y[t] points at the token's
+ * row of Q8_0/Q8_1 blocks, dx4/sx4 at the tokens' [block][4] table. The
+ * four tokens' block sums are reduced together (a 4x4 transpose-add: six
+ * shuffles that are single x86 unpacks) so that the block's float work --
+ * convert, scale, add, and the Q8_1 min term -- is one vector op each for
+ * all four tokens, whose results end up in the accumulator's lanes. */
+static void wg_legacy_tile4(int64_t nb, const wg_work *wk, int has_min, const uint8_t *const *y, const float *dx4,
+                            const float *sx4, float *res) {
     const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
-    v128_t acc[WG_TOK];
-    for (int t = 0; t < NT; t++) acc[t] = wasm_f32x4_splat(0);
+    v128_t acc = wasm_f32x4_splat(0);
     for (int64_t b = 0; b < nb; b++) {
         const int16_t *w = wk->q + 32 * b;
         const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 8), w2 = wasm_v128_load(w + 16),
                      w3 = wasm_v128_load(w + 24);
-        const float dw = wk->dw[b];
-        for (int t = 0; t < NT; t++) {
+        v128_t s[4];
+        for (int t = 0; t < 4; t++) {
             const uint8_t *yy = y[t] + (size_t)b * xb + xq;
-            v128_t s = wasm_i32x4_dot_i16x8(w0, wasm_i16x8_load8x8((const int8_t *)yy));
-            s = WG_DOT8(s, w1, yy, 8);
-            s = WG_DOT8(s, w2, yy, 16);
-            s = WG_DOT8(s, w3, yy, 24);
-            acc[t] = wasm_f32x4_add(acc[t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(dw * dx[t][b])));
+            v128_t v = wasm_i32x4_dot_i16x8(w0, wasm_i16x8_load8x8((const int8_t *)yy));
+            v = WG_DOT8(v, w1, yy, 8);
+            v = WG_DOT8(v, w2, yy, 16);
+            s[t] = WG_DOT8(v, w3, yy, 24);
         }
+        v128_t u01 = wasm_i32x4_add(wasm_i32x4_shuffle(s[0], s[1], 0, 4, 1, 5), wasm_i32x4_shuffle(s[0], s[1], 2, 6, 3, 7));
+        v128_t u23 = wasm_i32x4_add(wasm_i32x4_shuffle(s[2], s[3], 0, 4, 1, 5), wasm_i32x4_shuffle(s[2], s[3], 2, 6, 3, 7));
+        v128_t tot = wasm_i32x4_add(wasm_i64x2_shuffle(u01, u23, 0, 2), wasm_i64x2_shuffle(u01, u23, 1, 3));
+        v128_t sc = wasm_f32x4_mul(wasm_f32x4_splat(wk->dw[b]), wasm_v128_load(dx4 + 4 * b));
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), sc));
+        if (has_min) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(wk->mw[b]), wasm_v128_load(sx4 + 4 * b)));
     }
-    for (int t = 0; t < NT; t++) {
-        float m = 0;
-        if (has_min) {
-            v128_t ms = wasm_f32x4_splat(0);
-            int64_t b = 0;
-            for (; b + 4 <= nb; b += 4)
-                ms = wasm_f32x4_add(ms, wasm_f32x4_mul(wasm_v128_load(wk->mw + b), wasm_v128_load(sx[t] + b)));
-            for (; b < nb; b++) m += wk->mw[b] * sx[t][b];
-            m += hsum_f32(ms);
-        }
-        res[t] = hsum_f32(acc[t]) + m;
+    wasm_v128_store(res, acc);
+}
+
+/* One token against one unpacked legacy row (token tails); its table
+ * entries are 4 floats apart. */
+static void wg_legacy_tile1(int64_t nb, const wg_work *wk, int has_min, const uint8_t *y, const float *dx,
+                            const float *sx, float *res) {
+    const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
+    v128_t acc = wasm_f32x4_splat(0);
+    float m = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const int16_t *w = wk->q + 32 * b;
+        const uint8_t *yy = y + (size_t)b * xb + xq;
+        v128_t v = wasm_i32x4_dot_i16x8(wasm_v128_load(w), wasm_i16x8_load8x8((const int8_t *)yy));
+        v = WG_DOT8(v, wasm_v128_load(w + 8), yy, 8);
+        v = WG_DOT8(v, wasm_v128_load(w + 16), yy, 16);
+        v = WG_DOT8(v, wasm_v128_load(w + 24), yy, 24);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(v), wasm_f32x4_splat(wk->dw[b] * dx[4 * b])));
+        if (has_min) m += wk->mw[b] * sx[4 * b];
     }
+    *res = hsum_f32(acc) + m;
 }
 
 /* NT tokens (literal) against one unpacked K-quant row of nsb super-blocks. */
@@ -287,26 +308,22 @@ static ALWAYS_INLINE void wg_k_tile(int64_t nsb, const wg_work *wk, int has_min,
 }
 
 /* One row (already unpacked) against tokens [0, nt) of the block. */
-static void wg_row_tokens(int is_k, int has_min, int64_t n, const wg_work *wk, const uint8_t *x, size_t xrb, int64_t nt,
-                          float *out, size_t os) {
+static WG_NOINLINE void wg_row_tokens(int is_k, int has_min, int64_t n, const wg_work *wk, const uint8_t *x, size_t xrb,
+                                      int64_t nt, float *out, size_t os) {
     const int64_t nb = n / QK;
-    for (int64_t t0 = 0; t0 < nt; t0 += WG_TOK) {
-        const int m = nt - t0 < WG_TOK ? (int)(nt - t0) : WG_TOK;
-        const uint8_t *y[WG_TOK];
-        const float *dx[WG_TOK], *sx[WG_TOK];
-        float res[WG_TOK];
-        for (int t = 0; t < m; t++) {
-            y[t] = x + (size_t)(t0 + t) * xrb;
-            dx[t] = is_k ? NULL : wk->dx + (t0 + t) * nb;
-            sx[t] = is_k ? NULL : wk->sx + (t0 + t) * nb;
-        }
-        /* literal token counts keep the accumulators in registers */
+    for (int64_t t0 = 0; t0 < nt; t0 += 4) {
+        const int m = nt - t0 < 4 ? (int)(nt - t0) : 4;
+        const uint8_t *y[4];
+        float res[4];
+        for (int t = 0; t < m; t++) y[t] = x + (size_t)(t0 + t) * xrb;
         if (is_k) {
-            if (m == WG_TOK) wg_k_tile(n / QK_K, wk, has_min, y, res, WG_TOK);
+            /* a literal token count keeps the accumulators in registers */
+            if (m == 4) wg_k_tile(n / QK_K, wk, has_min, y, res, 4);
             else for (int t = 0; t < m; t++) wg_k_tile(n / QK_K, wk, has_min, y + t, res + t, 1);
         } else {
-            if (m == WG_TOK) wg_legacy_tile(nb, wk, has_min, y, dx, sx, res, WG_TOK);
-            else for (int t = 0; t < m; t++) wg_legacy_tile(nb, wk, has_min, y + t, dx + t, sx + t, res + t, 1);
+            const float *dx4 = wk->dx + (size_t)(t0 / 4 * nb) * 4, *sx4 = wk->sx + (size_t)(t0 / 4 * nb) * 4;
+            if (m == 4) wg_legacy_tile4(nb, wk, has_min, y, dx4, sx4, res);
+            else for (int t = 0; t < m; t++) wg_legacy_tile1(nb, wk, has_min, y[t], dx4 + t, sx4 + t, res + t);
         }
         for (int t = 0; t < m; t++) out[(size_t)(t0 + t) * os] = res[t];
     }
