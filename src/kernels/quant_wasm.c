@@ -157,7 +157,7 @@ static void vec_dot_q5_1(int64_t n, float *out, const void *w, const void *x) {
 static ALWAYS_INLINE void dot_q4k_q5k(int64_t n, float *out, const void *w, const void *x, int five) {
     const size_t bb = five ? sizeof(mono_block_q5_K) : sizeof(mono_block_q4_K);
     const mono_block_q8_K *b = x;
-    const v128_t m4 = wasm_i8x16_splat(0x0F), one = wasm_i8x16_splat(1);
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b16 = wasm_i8x16_splat(0x10);
     float sum = 0;
     for (int64_t i = 0; i < n / QK_K; i++) {
         const uint8_t *blk = (const uint8_t *)w + i * bb;
@@ -174,11 +174,14 @@ static ALWAYS_INLINE void dot_q4k_q5k(int64_t n, float *out, const void *w, cons
             v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);
             v128_t h0 = wasm_u8x16_shr(q0, 4), h1 = wasm_u8x16_shr(q1, 4);
             if (five) {
+                /* bit tests, not shifts: x86 has no 8-bit shifts and V8 emulates a
+                 * variable one with several instructions */
                 v128_t b0 = wasm_v128_load(qh), b1 = wasm_v128_load(qh + 16);
-                l0 = wasm_v128_or(l0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(b0, 2 * j), one), 4));
-                l1 = wasm_v128_or(l1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(b1, 2 * j), one), 4));
-                h0 = wasm_v128_or(h0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(b0, 2 * j + 1), one), 4));
-                h1 = wasm_v128_or(h1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(b1, 2 * j + 1), one), 4));
+                v128_t bl = wasm_i8x16_splat((int8_t)(1 << (2 * j))), bh = wasm_i8x16_splat((int8_t)(2 << (2 * j)));
+                l0 = wasm_v128_or(l0, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b0, bl), bl), b16));
+                l1 = wasm_v128_or(l1, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b1, bl), bl), b16));
+                h0 = wasm_v128_or(h0, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b0, bh), bh), b16));
+                h1 = wasm_v128_or(h1, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b1, bh), bh), b16));
             }
             v128_t slo = wasm_i32x4_add(dot16(l0, wasm_v128_load(y)), dot16(l1, wasm_v128_load(y + 16)));
             v128_t shi = wasm_i32x4_add(dot16(h0, wasm_v128_load(y + 32)), dot16(h1, wasm_v128_load(y + 48)));

@@ -118,7 +118,7 @@ static ALWAYS_INLINE void wg_fold(int16_t *dst, const v128_t *g16, const int16_t
 
 static WG_NOINLINE void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, wg_work *wk) {
     const size_t bb = mono_type_get(type)->block_bytes;
-    const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1);
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), b16 = wasm_i8x16_splat(0x10);
     for (int64_t i = 0; i < nsb; i++) {
         const uint8_t *blk = row + (size_t)i * bb;
         wg_ksb *o = &wk->ks[i];
@@ -142,10 +142,11 @@ static WG_NOINLINE void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, w
                 for (int hf = 0; hf < 2; hf++) {
                     v128_t q = wasm_v128_load(qs + 32 * j + 16 * hf);
                     v128_t l = wasm_v128_and(q, m4), h = wasm_u8x16_shr(q, 4);
-                    if (five) {
+                    if (five) { /* bit tests: wasm has no 8-bit shifts on x86, V8 emulates them */
                         v128_t b = wasm_v128_load(qh + 16 * hf);
-                        l = wasm_v128_or(l, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(b, 2 * j), one), 4));
-                        h = wasm_v128_or(h, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(b, 2 * j + 1), one), 4));
+                        v128_t bl = wasm_i8x16_splat((int8_t)(1 << (2 * j))), bh = wasm_i8x16_splat((int8_t)(2 << (2 * j)));
+                        l = wasm_v128_or(l, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, bl), bl), b16));
+                        h = wasm_v128_or(h, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, bh), bh), b16));
                     }
                     g16[4 * j + hf] = l;
                     g16[4 * j + 2 + hf] = h;
@@ -192,7 +193,7 @@ static WG_NOINLINE void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, w
                     v128_t q = wasm_v128_load(b->qs + 32 * h + 16 * k);
                     for (int s = 0; s < 4; s++) {
                         v128_t lo2 = wasm_v128_and(wasm_u8x16_shr(q, 2 * s), m3);
-                        v128_t clear = wasm_i8x16_eq(wasm_v128_and(wasm_u8x16_shr(hm, 4 * h + s), one),
+                        v128_t clear = wasm_i8x16_eq(wasm_v128_and(hm, wasm_i8x16_splat((int8_t)(1 << (4 * h + s)))),
                                                      wasm_i8x16_splat(0));
                         g16[8 * h + 2 * s + k] = wasm_i8x16_sub(lo2, wasm_v128_and(clear, wasm_i8x16_splat(4)));
                     }
