@@ -27,10 +27,8 @@
 
 #include <stdlib.h>
 
-#ifndef NG_TOK
-#define NG_TOK 4        /* tokens per register tile */
-#endif
-#define NG_TB 64        /* tokens per block: their scale table and rows stay in cache */
+#define NG_TOK 4        /* tokens per register tile (the legacy tile's reduction assumes 4) */
+#define NG_TB 64        /* tokens per block (a multiple of 4): their scale table and rows stay in cache */
 #define NG_MAX_COLS (1 << 22) /* larger rows (none in practice) take the vec_dot loop */
 
 /* One unpacked K-quant super-block besides its 256 weight bytes:
@@ -45,7 +43,8 @@ typedef struct ng_work {
     int8_t *q;            /* the row's n weights as signed bytes */
     float *dw, *mw;       /* legacy: per block weight scale and min (Q4_1/Q5_1) */
     ng_ksb *ks;           /* K-quants: per super-block */
-    float *dx, *sx;       /* legacy: [token in block][block] activation scale, Q8_1 sum */
+    float *dx, *sx;       /* legacy: activation scale, Q8_1 sum of token t, block b at
+                           * ((t / 4) * nb + b) * 4 + t % 4 (four tokens side by side) */
 } ng_work;
 
 static int ng_is_k(int type) { return mono_type_get(type)->block_size == QK_K; }
@@ -187,8 +186,9 @@ static void ng_token_table(int has_min, int64_t nb, const uint8_t *x, size_t xrb
             const uint8_t *blk = x + (size_t)t * xrb + (size_t)b * xb;
             uint16_t h;
             memcpy(&h, blk, 2);
-            wk->dx[t * nb + b] = h2f(h);
-            if (has_min) { memcpy(&h, blk + 2, 2); wk->sx[t * nb + b] = h2f(h); }
+            const size_t at = (size_t)((t / 4) * nb + b) * 4 + (size_t)(t % 4);
+            wk->dx[at] = h2f(h);
+            if (has_min) { memcpy(&h, blk + 2, 2); wk->sx[at] = h2f(h); }
         }
 }
 
@@ -204,60 +204,86 @@ static ALWAYS_INLINE int32x4_t dot16_small(int32x4_t acc, int8x16_t a, int8x16_t
 #endif
 }
 
-/* NT tokens (literal) against one unpacked legacy row; y[t] points at the
- * token's row of Q8_0/Q8_1 blocks, dx/sx at its table row. */
-static ALWAYS_INLINE void ng_legacy_tile(int64_t nb, const ng_work *wk, int has_min, const uint8_t *const *y,
-                                         const float *const *dx, const float *const *sx, float *res, const int NT,
-                                         const int small) {
+/* Four tokens against one unpacked legacy row; y[t] points at the token's
+ * row of Q8_0/Q8_1 blocks, dx4/sx4 at the tokens' [block][4] table. The
+ * four block sums are reduced together (two rounds of vpaddq) so that the
+ * block's float work -- convert, scale, fmla, the Q8_1 min term -- is one
+ * vector op each for all four tokens, whose results end up in the lanes. */
+static ALWAYS_INLINE void ng_legacy_tile4(int64_t nb, const ng_work *wk, int has_min, const uint8_t *const *y,
+                                          const float *dx4, const float *sx4, float *res, const int small) {
     const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
-    float32x4_t acc[NG_TOK];
-    for (int t = 0; t < NT; t++) acc[t] = vdupq_n_f32(0);
+    float32x4_t acc = vdupq_n_f32(0);
     for (int64_t b = 0; b < nb; b++) {
         const int8x16_t w0 = vld1q_s8(wk->q + 32 * b), w1 = vld1q_s8(wk->q + 32 * b + 16);
-        const float dw = wk->dw[b];
-        for (int t = 0; t < NT; t++) {
+        int32x4_t s[4];
+        for (int t = 0; t < 4; t++) {
             const int8_t *yy = (const int8_t *)(y[t] + (size_t)b * xb + xq);
-            int32x4_t s = small ? dot16_small(dot16_small(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16))
-                                : dot16(dot16(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16));
-            acc[t] = vmlaq_n_f32(acc[t], vcvtq_f32_s32(s), dw * dx[t][b]);
+            s[t] = small ? dot16_small(dot16_small(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16))
+                         : dot16(dot16(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16));
         }
+        int32x4_t tot = vpaddq_s32(vpaddq_s32(s[0], s[1]), vpaddq_s32(s[2], s[3]));
+        acc = vmlaq_f32(acc, vcvtq_f32_s32(tot), vmulq_n_f32(vld1q_f32(dx4 + 4 * b), wk->dw[b]));
+        if (has_min) acc = vmlaq_n_f32(acc, vld1q_f32(sx4 + 4 * b), wk->mw[b]);
     }
-    for (int t = 0; t < NT; t++) {
-        float m = 0;
-        if (has_min) {
-            float32x4_t ms = vdupq_n_f32(0);
-            int64_t b = 0;
-            for (; b + 4 <= nb; b += 4) ms = vmlaq_f32(ms, vld1q_f32(wk->mw + b), vld1q_f32(sx[t] + b));
-            for (; b < nb; b++) m += wk->mw[b] * sx[t][b];
-            m += vaddvq_f32(ms);
-        }
-        res[t] = vaddvq_f32(acc[t]) + m;
-    }
+    vst1q_f32(res, acc);
 }
 
-/* NT tokens (literal) against one unpacked K-quant row of nsb super-blocks. */
+/* One token against one unpacked legacy row (token tails); its table
+ * entries are 4 floats apart. */
+static ALWAYS_INLINE void ng_legacy_tile1(int64_t nb, const ng_work *wk, int has_min, const uint8_t *y, const float *dx,
+                                          const float *sx, float *res, const int small) {
+    const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
+    float32x4_t acc = vdupq_n_f32(0);
+    float m = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const int8x16_t w0 = vld1q_s8(wk->q + 32 * b), w1 = vld1q_s8(wk->q + 32 * b + 16);
+        const int8_t *yy = (const int8_t *)(y + (size_t)b * xb + xq);
+        int32x4_t v = small ? dot16_small(dot16_small(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16))
+                            : dot16(dot16(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(v), wk->dw[b] * dx[4 * b]);
+        if (has_min) m += wk->mw[b] * sx[4 * b];
+    }
+    *res = vaddvq_f32(acc) + m;
+}
+
+/* NT tokens (literal) against one unpacked K-quant row of nsb super-blocks.
+ * pairs (Q4_K/Q5_K, literal): groups 2p and 2p+1 share a scale, so 32
+ * weights are one dot and one multiply-add. Two accumulators per token
+ * (even and odd steps) halve the multiply-add dependency chains. */
 static ALWAYS_INLINE void ng_k_tile(int64_t nsb, const ng_work *wk, int has_min, const uint8_t *const *y, float *res,
-                                    const int NT) {
+                                    const int NT, const int pairs) {
     float32x4_t acc[NG_TOK];
     for (int t = 0; t < NT; t++) acc[t] = vdupq_n_f32(0);
     for (int64_t i = 0; i < nsb; i++) {
         const int8_t *w = wk->q + 256 * i;
         const ng_ksb *k = &wk->ks[i];
         const mono_block_q8_K *yb[NG_TOK];
-        int32x4_t is[NG_TOK];
+        int32x4_t is[2][NG_TOK];
         for (int t = 0; t < NT; t++) {
             yb[t] = (const mono_block_q8_K *)(const void *)y[t] + i;
-            is[t] = vdupq_n_s32(0);
+            is[0][t] = is[1][t] = vdupq_n_s32(0);
         }
-        for (int g = 0; g < 16; g++) {
-            const int8x16_t wv = vld1q_s8(w + 16 * g);
-            const int32_t sc = k->sc[g];
-            for (int t = 0; t < NT; t++)
-                is[t] = vmlaq_n_s32(is[t], dot16_small(vdupq_n_s32(0), wv, vld1q_s8(yb[t]->qs + 16 * g)), sc);
+        if (pairs) {
+            for (int p = 0; p < 8; p++) {
+                const int8x16_t w0 = vld1q_s8(w + 32 * p), w1 = vld1q_s8(w + 32 * p + 16);
+                const int32_t sc = k->sc[2 * p];
+                for (int t = 0; t < NT; t++) {
+                    const int8_t *yy = yb[t]->qs + 32 * p;
+                    int32x4_t d = dot16_small(dot16_small(vdupq_n_s32(0), w0, vld1q_s8(yy)), w1, vld1q_s8(yy + 16));
+                    is[p & 1][t] = vmlaq_n_s32(is[p & 1][t], d, sc);
+                }
+            }
+        } else {
+            for (int g = 0; g < 16; g++) {
+                const int8x16_t wv = vld1q_s8(w + 16 * g);
+                const int32_t sc = k->sc[g];
+                for (int t = 0; t < NT; t++)
+                    is[g & 1][t] = vmlaq_n_s32(is[g & 1][t], dot16_small(vdupq_n_s32(0), wv, vld1q_s8(yb[t]->qs + 16 * g)), sc);
+            }
         }
         for (int t = 0; t < NT; t++) {
             const float dy = yb[t]->d;
-            acc[t] = vmlaq_n_f32(acc[t], vcvtq_f32_s32(is[t]), dy * k->d);
+            acc[t] = vmlaq_n_f32(acc[t], vcvtq_f32_s32(vaddq_s32(is[0][t], is[1][t])), dy * k->d);
             if (has_min) {
                 int32x4_t ms = vmull_s16(vld1_s16(k->mn), vld1_s16(yb[t]->bsums));
                 ms = vmlal_s16(ms, vld1_s16(k->mn + 4), vld1_s16(yb[t]->bsums + 4));
@@ -270,30 +296,27 @@ static ALWAYS_INLINE void ng_k_tile(int64_t nsb, const ng_work *wk, int has_min,
     for (int t = 0; t < NT; t++) res[t] = vaddvq_f32(acc[t]);
 }
 
-/* One row (already unpacked) against tokens [0, nt) of the block. */
-static void ng_row_tokens(int is_k, int has_min, int small, int64_t n, const ng_work *wk, const uint8_t *x, size_t xrb, int64_t nt,
-                          float *out, size_t os) {
-    const int64_t nb = n / QK;
+/* One row (already unpacked) against tokens [0, nt) of the block; the
+ * literal flags below give each case its own inlined copy of the tile. */
+static void ng_row_tokens(int type, int64_t n, const ng_work *wk, const uint8_t *x, size_t xrb, int64_t nt, float *out,
+                          size_t os) {
+    const int64_t nb = n / QK, nsb = n / QK_K;
+    const int is_k = ng_is_k(type), has_min = ng_has_min(type), pairs = type == MONO_TYPE_Q4_K || type == MONO_TYPE_Q5_K;
+    const int small = type != MONO_TYPE_Q8_0;
     for (int64_t t0 = 0; t0 < nt; t0 += NG_TOK) {
         const int m = nt - t0 < NG_TOK ? (int)(nt - t0) : NG_TOK;
         const uint8_t *y[NG_TOK];
-        const float *dx[NG_TOK], *sx[NG_TOK];
         float res[NG_TOK];
-        for (int t = 0; t < m; t++) {
-            y[t] = x + (size_t)(t0 + t) * xrb;
-            dx[t] = is_k ? NULL : wk->dx + (t0 + t) * nb;
-            sx[t] = is_k ? NULL : wk->sx + (t0 + t) * nb;
-        }
-        /* literal token counts keep the accumulators in registers */
+        for (int t = 0; t < m; t++) y[t] = x + (size_t)(t0 + t) * xrb;
         if (is_k) {
-            if (m == NG_TOK) ng_k_tile(n / QK_K, wk, has_min, y, res, NG_TOK);
-            else for (int t = 0; t < m; t++) ng_k_tile(n / QK_K, wk, has_min, y + t, res + t, 1);
-        } else if (small) {
-            if (m == NG_TOK) ng_legacy_tile(nb, wk, has_min, y, dx, sx, res, NG_TOK, 1);
-            else for (int t = 0; t < m; t++) ng_legacy_tile(nb, wk, has_min, y + t, dx + t, sx + t, res + t, 1, 1);
+            if (m == NG_TOK && pairs) ng_k_tile(nsb, wk, has_min, y, res, NG_TOK, 1);
+            else if (m == NG_TOK) ng_k_tile(nsb, wk, has_min, y, res, NG_TOK, 0);
+            else for (int t = 0; t < m; t++) ng_k_tile(nsb, wk, has_min, y + t, res + t, 1, 0);
         } else {
-            if (m == NG_TOK) ng_legacy_tile(nb, wk, has_min, y, dx, sx, res, NG_TOK, 0);
-            else for (int t = 0; t < m; t++) ng_legacy_tile(nb, wk, has_min, y + t, dx + t, sx + t, res + t, 1, 0);
+            const float *dx4 = wk->dx + (size_t)(t0 / 4 * nb) * 4, *sx4 = wk->sx + (size_t)(t0 / 4 * nb) * 4;
+            if (m == NG_TOK && small) ng_legacy_tile4(nb, wk, has_min, y, dx4, sx4, res, 1);
+            else if (m == NG_TOK) ng_legacy_tile4(nb, wk, has_min, y, dx4, sx4, res, 0);
+            else for (int t = 0; t < m; t++) ng_legacy_tile1(nb, wk, has_min, y[t], dx4 + t, sx4 + t, res + t, small);
         }
         for (int t = 0; t < m; t++) out[(size_t)(t0 + t) * os] = res[t];
     }
@@ -317,7 +340,7 @@ static void ng_gemm(int type, mono_vec_dot_fn dot, int64_t n, const void *w, siz
             const uint8_t *row = (const uint8_t *)w + (size_t)r * wrb;
             if (is_k) ng_unpack_k(type, row, n / QK_K, &wk);
             else ng_unpack_legacy(type, row, n / QK, &wk);
-            ng_row_tokens(is_k, has_min, type != MONO_TYPE_Q8_0, n, &wk, xt, xrb, nt, out + (size_t)t0 * os + (size_t)r, os);
+            ng_row_tokens(type, n, &wk, xt, xrb, nt, out + (size_t)t0 * os + (size_t)r, os);
         }
     }
     free(base);
