@@ -8,6 +8,8 @@
  * Integer sums per block are exact, as in quant_portable.c; only the float
  * accumulation order differs. Shift counts that vary with a loop index use
  * vshlq by a (negative) vector, since vshrq_n needs a literal.
+ * The prefill gemms, and the Q2_K/Q3_K dot products built from the same
+ * unpacking, are in quant_neon_gemm.h (included at the end).
  */
 #include <arm_neon.h>
 #include <string.h>
@@ -198,6 +200,8 @@ void mono_kernels_register_quant_neon(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q4_K] = vec_dot_q4_K;
     k->vec_dot[MONO_TYPE_Q5_K] = vec_dot_q5_K;
     k->vec_dot[MONO_TYPE_Q6_K] = vec_dot_q6_K;
+    k->vec_dot[MONO_TYPE_Q2_K] = vec_dot_q2_K; /* quant_neon_gemm.h */
+    k->vec_dot[MONO_TYPE_Q3_K] = vec_dot_q3_K;
     k->gemm[MONO_TYPE_Q8_0] = gemm_q8_0;
     k->gemm[MONO_TYPE_Q4_0] = gemm_q4_0;
     k->gemm[MONO_TYPE_Q5_0] = gemm_q5_0;

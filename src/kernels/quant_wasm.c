@@ -11,7 +11,9 @@
  * only the float accumulation differs.
  *
  * V8 tiers up hot code per function, so each kernel is one function called
- * per row. Registration: mono_kernels_register_quant_wasm (kernels.c).
+ * per row. The prefill gemms, and the Q2_K/Q3_K dot products built from the
+ * same unpacking, are in quant_wasm_gemm.h (included at the end).
+ * Registration: mono_kernels_register_quant_wasm (kernels.c).
  */
 #include <string.h>
 #include <wasm_simd128.h>
@@ -248,6 +250,8 @@ void mono_kernels_register_quant_wasm(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_Q4_K] = vec_dot_q4_K;
     k->vec_dot[MONO_TYPE_Q5_K] = vec_dot_q5_K;
     k->vec_dot[MONO_TYPE_Q6_K] = vec_dot_q6_K;
+    k->vec_dot[MONO_TYPE_Q2_K] = vec_dot_q2_K; /* quant_wasm_gemm.h */
+    k->vec_dot[MONO_TYPE_Q3_K] = vec_dot_q3_K;
 #if !defined(MONO_WASM_NO_GEMM) /* build switch for A/B timing of prefill */
     k->gemm[MONO_TYPE_Q8_0] = gemm_q8_0;
     k->gemm[MONO_TYPE_Q4_0] = gemm_q4_0;

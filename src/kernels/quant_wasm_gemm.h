@@ -23,6 +23,8 @@
  *
  * Decode (n_tok < WG_TOK) keeps the row-at-a-time vec_dot path: it streams
  * the packed rows once per token, which is what a memory-bound product wants.
+ * Q2_K and Q3_K, which had only the portable vec_dot, get one here: each
+ * super-block unpacked on the stack, then the one-token tile.
  * The workspace (2 bytes per column plus tables) comes from malloc once per
  * call; if that fails the call falls back to the vec_dot loop.
  */
@@ -354,7 +356,31 @@ static void wg_gemm(int type, mono_vec_dot_fn dot, int64_t n, const void *w, siz
     free(base);
 }
 
-/* Decode goes to this file's vec_dot (the portable one for Q2_K/Q3_K). */
+/* Q2_K/Q3_K vec_dot (decode) from the same pieces: each super-block
+ * unpacked into a local int16 block, then one token against it. */
+static ALWAYS_INLINE void wg_dot_k_unpacked(int type, int64_t n, float *out, const void *w, const void *x) {
+    int16_t q[QK_K];
+    wg_ksb ks;
+    wg_work wk;
+    memset(&wk, 0, sizeof wk);
+    wk.q = q;
+    wk.ks = &ks;
+    const size_t bb = mono_type_get(type)->block_bytes;
+    const int has_min = wg_has_min(type);
+    float sum = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *y = (const uint8_t *)x + (size_t)i * sizeof(mono_block_q8_K);
+        float r;
+        wg_unpack_k(type, (const uint8_t *)w + (size_t)i * bb, 1, &wk);
+        wg_k_tile(1, &wk, has_min, &y, &r, 1);
+        sum += r;
+    }
+    *out = sum;
+}
+static void vec_dot_q2_K(int64_t n, float *out, const void *w, const void *x) { wg_dot_k_unpacked(MONO_TYPE_Q2_K, n, out, w, x); }
+static void vec_dot_q3_K(int64_t n, float *out, const void *w, const void *x) { wg_dot_k_unpacked(MONO_TYPE_Q3_K, n, out, w, x); }
+
+/* Decode goes to this file's vec_dot. */
 #define WG_GEMM(T, tname, dot)                                                                                \
     static void gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,   \
                              size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
@@ -368,8 +394,8 @@ WG_GEMM(Q5_1, q5_1, vec_dot_q5_1)
 WG_GEMM(Q4_K, q4_K, vec_dot_q4_K)
 WG_GEMM(Q5_K, q5_K, vec_dot_q5_K)
 WG_GEMM(Q6_K, q6_K, vec_dot_q6_K)
-WG_GEMM(Q2_K, q2_K, mono_vec_dot_q2_K_q8_K)
-WG_GEMM(Q3_K, q3_K, mono_vec_dot_q3_K_q8_K)
+WG_GEMM(Q2_K, q2_K, vec_dot_q2_K)
+WG_GEMM(Q3_K, q3_K, vec_dot_q3_K)
 #undef WG_GEMM
 
 #endif
