@@ -155,7 +155,8 @@ static void ng_unpack_k(int type, const uint8_t *row, int64_t nsb, ng_work *wk) 
             for (int h = 0; h < 2; h++)
                 for (int k = 0; k < 2; k++) {
                     uint8x16_t q = vld1q_u8(b->qs + 32 * h + 16 * k);
-                    for (int s = 0; s < 4; s++) vst1q_u8((uint8_t *)dst + 16 * (8 * h + 2 * s + k), vandq_u8(shr_u8(q, 2 * s), m3));
+                    for (int s = 0; s < 4; s++)
+                        vst1q_u8((uint8_t *)dst + 16 * (8 * h + 2 * s + k), vandq_u8(shr_u8(q, 2 * s), m3));
                 }
         } else { /* Q3_K: low 2 bits minus 4 where the hmask bit (4h + s) is clear */
             const mono_block_q3_K *b = (const mono_block_q3_K *)(const void *)blk;
@@ -172,7 +173,8 @@ static void ng_unpack_k(int type, const uint8_t *row, int64_t nsb, ng_work *wk) 
                     for (int s = 0; s < 4; s++) {
                         uint8x16_t lo2 = vandq_u8(shr_u8(q, 2 * s), m3);
                         uint8x16_t set = vtstq_u8(hm, vdupq_n_u8((uint8_t)(1u << (4 * h + s))));
-                        vst1q_u8((uint8_t *)dst + 16 * (8 * h + 2 * s + k), vsubq_u8(lo2, vbicq_u8(vdupq_n_u8(4), set)));
+                        uint8x16_t q3 = vsubq_u8(lo2, vbicq_u8(vdupq_n_u8(4), set));
+                        vst1q_u8((uint8_t *)dst + 16 * (8 * h + 2 * s + k), q3);
                     }
                 }
             }
@@ -279,8 +281,10 @@ static ALWAYS_INLINE void ng_k_tile(int64_t nsb, const ng_work *wk, int has_min,
             for (int g = 0; g < 16; g++) {
                 const int8x16_t wv = vld1q_s8(w + 16 * g);
                 const int32_t sc = k->sc[g];
-                for (int t = 0; t < NT; t++)
-                    is[g & 1][t] = vmlaq_n_s32(is[g & 1][t], dot16_small(vdupq_n_s32(0), wv, vld1q_s8(yb[t]->qs + 16 * g)), sc);
+                for (int t = 0; t < NT; t++) {
+                    int32x4_t d = dot16_small(vdupq_n_s32(0), wv, vld1q_s8(yb[t]->qs + 16 * g));
+                    is[g & 1][t] = vmlaq_n_s32(is[g & 1][t], d, sc);
+                }
             }
         }
         for (int t = 0; t < NT; t++) {
@@ -303,7 +307,8 @@ static ALWAYS_INLINE void ng_k_tile(int64_t nsb, const ng_work *wk, int has_min,
 static void ng_row_tokens(int type, int64_t n, const ng_work *wk, const uint8_t *x, size_t xrb, int64_t nt, float *out,
                           size_t os) {
     const int64_t nb = n / QK, nsb = n / QK_K;
-    const int is_k = ng_is_k(type), has_min = ng_has_min(type), pairs = type == MONO_TYPE_Q4_K || type == MONO_TYPE_Q5_K;
+    const int is_k = ng_is_k(type), has_min = ng_has_min(type);
+    const int pairs = type == MONO_TYPE_Q4_K || type == MONO_TYPE_Q5_K;
     const int small = type != MONO_TYPE_Q8_0;
     for (int64_t t0 = 0; t0 < nt; t0 += NG_TOK) {
         const int m = nt - t0 < NG_TOK ? (int)(nt - t0) : NG_TOK;
@@ -369,8 +374,12 @@ static ALWAYS_INLINE void ng_dot_k_unpacked(int type, int64_t n, float *out, con
     }
     *out = sum;
 }
-static void vec_dot_q2_K(int64_t n, float *out, const void *w, const void *x) { ng_dot_k_unpacked(MONO_TYPE_Q2_K, n, out, w, x); }
-static void vec_dot_q3_K(int64_t n, float *out, const void *w, const void *x) { ng_dot_k_unpacked(MONO_TYPE_Q3_K, n, out, w, x); }
+static void vec_dot_q2_K(int64_t n, float *out, const void *w, const void *x) {
+    ng_dot_k_unpacked(MONO_TYPE_Q2_K, n, out, w, x);
+}
+static void vec_dot_q3_K(int64_t n, float *out, const void *w, const void *x) {
+    ng_dot_k_unpacked(MONO_TYPE_Q3_K, n, out, w, x);
+}
 
 /* Decode goes to this file's vec_dot. */
 #define NG_GEMM(T, tname, dot)                                                                                \

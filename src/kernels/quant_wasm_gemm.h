@@ -146,7 +146,8 @@ static WG_NOINLINE void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, w
                     v128_t l = wasm_v128_and(q, m4), h = wasm_u8x16_shr(q, 4);
                     if (five) { /* bit tests: wasm has no 8-bit shifts on x86, V8 emulates them */
                         v128_t b = wasm_v128_load(qh + 16 * hf);
-                        v128_t bl = wasm_i8x16_splat((int8_t)(1 << (2 * j))), bh = wasm_i8x16_splat((int8_t)(2 << (2 * j)));
+                        v128_t bl = wasm_i8x16_splat((int8_t)(1 << (2 * j)));
+                        v128_t bh = wasm_i8x16_splat((int8_t)(2 << (2 * j)));
                         l = wasm_v128_or(l, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, bl), bl), b16));
                         h = wasm_v128_or(h, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, bh), bh), b16));
                     }
@@ -165,7 +166,8 @@ static WG_NOINLINE void wg_unpack_k(int type, const uint8_t *row, int64_t nsb, w
                                wasm_v128_load(ql + 48)};
                 v128_t hb[2] = {wasm_v128_load(qh), wasm_v128_load(qh + 16)};
                 for (int k = 0; k < 4; k++)
-                    for (int s = 0; s < 2; s++) g16[8 * h + 2 * k + s] = q6_16(l[2 * (k & 1) + s], hb[s], k >= 2, 2 * k);
+                    for (int s = 0; s < 2; s++)
+                        g16[8 * h + 2 * k + s] = q6_16(l[2 * (k & 1) + s], hb[s], k >= 2, 2 * k);
             }
         } else if (type == MONO_TYPE_Q2_K) {
             /* group 8h + 2s + k: (qs[32h + 16k + l] >> 2s) & 3, scale low nibble, min high */
@@ -248,12 +250,15 @@ static void wg_legacy_tile4(int64_t nb, const wg_work *wk, int has_min, const ui
             v = WG_DOT8(v, w2, yy, 16);
             s[t] = WG_DOT8(v, w3, yy, 24);
         }
-        v128_t u01 = wasm_i32x4_add(wasm_i32x4_shuffle(s[0], s[1], 0, 4, 1, 5), wasm_i32x4_shuffle(s[0], s[1], 2, 6, 3, 7));
-        v128_t u23 = wasm_i32x4_add(wasm_i32x4_shuffle(s[2], s[3], 0, 4, 1, 5), wasm_i32x4_shuffle(s[2], s[3], 2, 6, 3, 7));
+        v128_t u01 = wasm_i32x4_add(wasm_i32x4_shuffle(s[0], s[1], 0, 4, 1, 5),
+                                    wasm_i32x4_shuffle(s[0], s[1], 2, 6, 3, 7));
+        v128_t u23 = wasm_i32x4_add(wasm_i32x4_shuffle(s[2], s[3], 0, 4, 1, 5),
+                                    wasm_i32x4_shuffle(s[2], s[3], 2, 6, 3, 7));
         v128_t tot = wasm_i32x4_add(wasm_i64x2_shuffle(u01, u23, 0, 2), wasm_i64x2_shuffle(u01, u23, 1, 3));
         v128_t sc = wasm_f32x4_mul(wasm_f32x4_splat(wk->dw[b]), wasm_v128_load(dx4 + 4 * b));
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), sc));
-        if (has_min) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(wk->mw[b]), wasm_v128_load(sx4 + 4 * b)));
+        if (has_min)
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(wk->mw[b]), wasm_v128_load(sx4 + 4 * b)));
     }
     wasm_v128_store(res, acc);
 }
@@ -299,11 +304,14 @@ static ALWAYS_INLINE void wg_k_tile(int64_t nsb, const wg_work *wk, int has_min,
         for (int t = 0; t < NT; t++) {
             float dy;
             memcpy(&dy, &yb[t]->d, 4);
-            acc[t] = wasm_f32x4_add(acc[t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(is[t]), wasm_f32x4_splat(dy * k->d)));
+            acc[t] = wasm_f32x4_add(acc[t],
+                                    wasm_f32x4_mul(wasm_f32x4_convert_i32x4(is[t]), wasm_f32x4_splat(dy * k->d)));
             if (has_min) {
-                v128_t ms = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(k->mn), wasm_v128_load(yb[t]->bsums)),
-                                           wasm_i32x4_dot_i16x8(wasm_v128_load(k->mn + 8), wasm_v128_load(yb[t]->bsums + 8)));
-                acc[t] = wasm_f32x4_sub(acc[t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(ms), wasm_f32x4_splat(dy * k->dmin)));
+                const int16_t *bs = yb[t]->bsums;
+                v128_t ms = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(k->mn), wasm_v128_load(bs)),
+                                           wasm_i32x4_dot_i16x8(wasm_v128_load(k->mn + 8), wasm_v128_load(bs + 8)));
+                acc[t] = wasm_f32x4_sub(acc[t],
+                                        wasm_f32x4_mul(wasm_f32x4_convert_i32x4(ms), wasm_f32x4_splat(dy * k->dmin)));
             }
         }
     }
@@ -377,14 +385,19 @@ static ALWAYS_INLINE void wg_dot_k_unpacked(int type, int64_t n, float *out, con
     }
     *out = sum;
 }
-static void vec_dot_q2_K(int64_t n, float *out, const void *w, const void *x) { wg_dot_k_unpacked(MONO_TYPE_Q2_K, n, out, w, x); }
-static void vec_dot_q3_K(int64_t n, float *out, const void *w, const void *x) { wg_dot_k_unpacked(MONO_TYPE_Q3_K, n, out, w, x); }
+static void vec_dot_q2_K(int64_t n, float *out, const void *w, const void *x) {
+    wg_dot_k_unpacked(MONO_TYPE_Q2_K, n, out, w, x);
+}
+static void vec_dot_q3_K(int64_t n, float *out, const void *w, const void *x) {
+    wg_dot_k_unpacked(MONO_TYPE_Q3_K, n, out, w, x);
+}
 
-/* Decode goes to this file's vec_dot. */
-#define WG_GEMM(T, tname, dot)                                                                                \
-    static void gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,   \
-                             size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
-        wg_gemm(MONO_TYPE_##T, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                               \
+/* Decode goes to this file's vec_dot. (unused: a -DMONO_WASM_NO_GEMM build registers none) */
+#define WG_GEMM(T, tname, dot)                                                                              \
+    __attribute__((unused)) static void gemm_##tname(int64_t n, const void *w, size_t wrb, int64_t r0,    \
+                                                     int64_t r1, const void *x, size_t xrb, int64_t n_tok, \
+                                                     float *out, size_t os) {                              \
+        wg_gemm(MONO_TYPE_##T, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);                             \
     }
 WG_GEMM(Q8_0, q8_0, vec_dot_q8_0)
 WG_GEMM(Q4_0, q4_0, vec_dot_q4_0)

@@ -123,7 +123,8 @@ static void check_case(mt_ctx *t, const char *isa, const mono_kernels *k, const 
                     k->vec_dot[type](n, &v, w + (size_t)r * wrb, x + (size_t)tt * xrb);
                     same &= memcmp(&v, &out[(size_t)tt * os + (size_t)r], 4) == 0;
                 }
-            MT_CHECK_MSG(t, same, "%s %s decode gemm n_tok=%lld is not the vec_dot per row", isa, tr->name, (long long)nt);
+            MT_CHECK_MSG(t, same, "%s %s decode gemm n_tok=%lld is not the vec_dot per row", isa, tr->name,
+                         (long long)nt);
         }
 #endif
     }
