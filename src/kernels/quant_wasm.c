@@ -3,9 +3,9 @@
  *
  * Built only for wasm with -msimd128 (wasm/Makefile takes every *_wasm.c;
  * the native Makefile filters them out). SIMD128 has no 8-bit dot product
- * V8 accepts (relaxed SIMD from clang 14 is rejected), so 16 int8 products
- * are two i16x8 extending multiplies (|q*y| <= 16384 fits) and two pairwise
- * widening adds to i32x4. Every weight value here fits a signed byte (the
+ * V8 accepts (relaxed SIMD from clang 14 is rejected), so the weights are
+ * widened to i16 (the activations by their loads) and 8 products are one
+ * i32x4.dot_i16x8_s. Every weight value here fits a signed byte (the
  * 4/5/6-bit quants are 0..63 before their offset), so one signed multiply
  * serves all types. Integer sums per block are exact, as in quant_portable.c;
  * only the float accumulation differs.
@@ -40,10 +40,19 @@ static ALWAYS_INLINE float h2f(uint16_t h) {
     return f;
 }
 
-/* sum of a[i]*b[i] over each group of 4 of 16 signed bytes */
-static ALWAYS_INLINE v128_t dot16(v128_t a, v128_t b) {
-    return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extmul_low_i8x16(a, b)),
-                          wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extmul_high_i8x16(a, b)));
+/* Sums of a[i]*y[i] for 16 signed bytes a and activations y[0..16), in
+ * i32 lanes: both widened to i16 (the activation by its load,
+ * i16x8.load8x8_s) and multiplied by i32x4.dot_i16x8_s, which is x86's
+ * pmaddwd. In V8 this is fewer instructions than the int8 route
+ * (extmul_high and extadd_pairwise are several each): ~13% faster. */
+static ALWAYS_INLINE v128_t dot16(v128_t a, const int8_t *y) {
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_i16x8_load8x8(y)),
+                          wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_i16x8_load8x8(y + 8)));
+}
+
+/* The same for 32 weights: lo = elements 0..15, hi = 16..31. */
+static ALWAYS_INLINE v128_t dot32(v128_t lo, v128_t hi, const int8_t *y) {
+    return wasm_i32x4_add(dot16(lo, y), dot16(hi, y + 16));
 }
 
 static ALWAYS_INLINE int hsum_i32(v128_t v) {
@@ -70,8 +79,7 @@ static void vec_dot_q8_0(int64_t n, float *out, const void *w, const void *x) {
     const mono_block_q8_0 *a = w, *b = x;
     v128_t acc = wasm_f32x4_splat(0);
     for (int64_t i = 0; i < n / QK; i++) {
-        v128_t s = wasm_i32x4_add(dot16(wasm_v128_load(a[i].qs), wasm_v128_load(b[i].qs)),
-                                  dot16(wasm_v128_load(a[i].qs + 16), wasm_v128_load(b[i].qs + 16)));
+        v128_t s = dot32(wasm_v128_load(a[i].qs), wasm_v128_load(a[i].qs + 16), b[i].qs);
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(h2f(a[i].d) * h2f(b[i].d))));
     }
     *out = hsum_f32(acc);
@@ -103,7 +111,7 @@ static void vec_dot_q4_0(int64_t n, float *out, const void *w, const void *x) {
     for (int64_t i = 0; i < n / QK; i++) {
         v128_t lo, hi;
         unpack_45(a[i].qs, NULL, 8, &lo, &hi);
-        v128_t s = wasm_i32x4_add(dot16(lo, wasm_v128_load(b[i].qs)), dot16(hi, wasm_v128_load(b[i].qs + 16)));
+        v128_t s = dot32(lo, hi, b[i].qs);
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(h2f(a[i].d) * h2f(b[i].d))));
     }
     *out = hsum_f32(acc);
@@ -116,7 +124,7 @@ static void vec_dot_q5_0(int64_t n, float *out, const void *w, const void *x) {
     for (int64_t i = 0; i < n / QK; i++) {
         v128_t lo, hi;
         unpack_45(a[i].qs, a[i].qh, 16, &lo, &hi);
-        v128_t s = wasm_i32x4_add(dot16(lo, wasm_v128_load(b[i].qs)), dot16(hi, wasm_v128_load(b[i].qs + 16)));
+        v128_t s = dot32(lo, hi, b[i].qs);
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(h2f(a[i].d) * h2f(b[i].d))));
     }
     *out = hsum_f32(acc);
@@ -130,7 +138,7 @@ static void vec_dot_q4_1(int64_t n, float *out, const void *w, const void *x) {
     for (int64_t i = 0; i < n / QK; i++) {
         v128_t lo, hi;
         unpack_45(a[i].qs, NULL, 0, &lo, &hi);
-        v128_t s = wasm_i32x4_add(dot16(lo, wasm_v128_load(b[i].qs)), dot16(hi, wasm_v128_load(b[i].qs + 16)));
+        v128_t s = dot32(lo, hi, b[i].qs);
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(h2f(a[i].d) * h2f(b[i].d))));
         msum += h2f(a[i].m) * h2f(b[i].s);
     }
@@ -145,7 +153,7 @@ static void vec_dot_q5_1(int64_t n, float *out, const void *w, const void *x) {
     for (int64_t i = 0; i < n / QK; i++) {
         v128_t lo, hi;
         unpack_45(a[i].qs, a[i].qh, 0, &lo, &hi);
-        v128_t s = wasm_i32x4_add(dot16(lo, wasm_v128_load(b[i].qs)), dot16(hi, wasm_v128_load(b[i].qs + 16)));
+        v128_t s = dot32(lo, hi, b[i].qs);
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(h2f(a[i].d) * h2f(b[i].d))));
         msum += h2f(a[i].m) * h2f(b[i].s);
     }
@@ -185,8 +193,7 @@ static ALWAYS_INLINE void dot_q4k_q5k(int64_t n, float *out, const void *w, cons
                 h0 = wasm_v128_or(h0, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b0, bh), bh), b16));
                 h1 = wasm_v128_or(h1, wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b1, bh), bh), b16));
             }
-            v128_t slo = wasm_i32x4_add(dot16(l0, wasm_v128_load(y)), dot16(l1, wasm_v128_load(y + 16)));
-            v128_t shi = wasm_i32x4_add(dot16(h0, wasm_v128_load(y + 32)), dot16(h1, wasm_v128_load(y + 48)));
+            v128_t slo = dot32(l0, l1, y), shi = dot32(h0, h1, y + 32);
             isum = wasm_i32x4_add(isum, wasm_i32x4_mul(slo, wasm_i32x4_splat(sc[2 * j])));
             isum = wasm_i32x4_add(isum, wasm_i32x4_mul(shi, wasm_i32x4_splat(sc[2 * j + 1])));
         }
@@ -222,7 +229,7 @@ static void vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x) {
             v128_t l2 = wasm_v128_load(ql + 32), l3 = wasm_v128_load(ql + 48);
             v128_t h0 = wasm_v128_load(qh), h1 = wasm_v128_load(qh + 16);
 #define Q6_TERM(LQ, HQ, HI, SH, YOFF, SC) \
-    isum = wasm_i32x4_add(isum, wasm_i32x4_mul(dot16(q6_16(LQ, HQ, HI, SH), wasm_v128_load(y + (YOFF))), \
+    isum = wasm_i32x4_add(isum, wasm_i32x4_mul(dot16(q6_16(LQ, HQ, HI, SH), y + (YOFF)), \
                                                wasm_i32x4_splat(sc[SC])))
             Q6_TERM(l0, h0, 0, 0, 0, 0);
             Q6_TERM(l1, h1, 0, 0, 16, 1);
