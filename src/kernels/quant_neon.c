@@ -1,10 +1,11 @@
 /*
  * quant_neon.c -- dot products of the quantized types for AArch64 NEON.
  *
- * The same scheme as quant_wasm.c: every weight value fits a signed byte
+ * As in quant_wasm.c, every weight value fits a signed byte
  * (the 4/5/6-bit quants are 0..63 before their offset), so 16 products are
  * one signed byte dot: vdotq_s32 where the CPU has the dot-product extension
- * (compiled with +dotprod), else two widening multiplies and pairwise adds.
+ * (compiled with +dotprod), else widening multiplies and pairwise adds (two
+ * products per int16 lane where the weights are small: all but Q8_0).
  * Integer sums per block are exact, as in quant_portable.c; only the float
  * accumulation order differs. Shift counts that vary with a loop index use
  * vshlq by a (negative) vector, since vshrq_n needs a literal.
@@ -41,6 +42,17 @@ static ALWAYS_INLINE int32x4_t dot16(int32x4_t acc, int8x16_t a, int8x16_t b) {
 #else
     int16x8_t lo = vmull_s8(vget_low_s8(a), vget_low_s8(b)), hi = vmull_high_s8(a, b);
     return vaddq_s32(acc, vaddq_s32(vpaddlq_s16(lo), vpaddlq_s16(hi)));
+#endif
+}
+
+/* dot16 for weights with |w| <= 64 (every type but Q8_0, whose weights may
+ * be -128): without dotprod two products share an int16 lane (2 * 64 * 128
+ * fits), so one widening multiply-accumulate pair and one pairwise add. */
+static ALWAYS_INLINE int32x4_t dot16_small(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(acc, a, b);
+#else
+    return vpadalq_s16(acc, vmlal_high_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), a, b));
 #endif
 }
 
@@ -99,7 +111,8 @@ static ALWAYS_INLINE void dot_45(int64_t n, float *out, const void *w, const voi
         int8x16_t lo, hi;
         unpack_45(a + qs_at, five ? a + qh_at : NULL, off, &lo, &hi);
         const int8_t *y = (const int8_t *)(b + xq_at);
-        int32x4_t s = dot16(dot16(vdupq_n_s32(0), lo, vld1q_s8(y)), hi, vld1q_s8(y + 16));
+        int32x4_t s = dot16_small(vdupq_n_s32(0), lo, vld1q_s8(y));
+        s = dot16_small(s, hi, vld1q_s8(y + 16));
         acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), h2f(da) * h2f(db));
         if (has_min) {
             uint16_t ma, sb;
@@ -143,10 +156,11 @@ static ALWAYS_INLINE void dot_q4k_q5k(int64_t n, float *out, const void *w, cons
                 h0 = vorrq_u8(h0, vshlq_n_u8(vandq_u8(shr_u8(b0, 2 * j + 1), one), 4));
                 h1 = vorrq_u8(h1, vshlq_n_u8(vandq_u8(shr_u8(b1, 2 * j + 1), one), 4));
             }
-            int32x4_t slo = dot16(dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(l0), vld1q_s8(y)), vreinterpretq_s8_u8(l1),
-                                  vld1q_s8(y + 16));
-            int32x4_t shi = dot16(dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(h0), vld1q_s8(y + 32)),
-                                  vreinterpretq_s8_u8(h1), vld1q_s8(y + 48));
+            const int32x4_t z = vdupq_n_s32(0);
+            int32x4_t slo = dot16_small(dot16_small(z, vreinterpretq_s8_u8(l0), vld1q_s8(y)), vreinterpretq_s8_u8(l1),
+                                        vld1q_s8(y + 16));
+            int32x4_t shi = dot16_small(dot16_small(z, vreinterpretq_s8_u8(h0), vld1q_s8(y + 32)),
+                                        vreinterpretq_s8_u8(h1), vld1q_s8(y + 48));
             isum = vmlaq_n_s32(isum, slo, sc[2 * j]);
             isum = vmlaq_n_s32(isum, shi, sc[2 * j + 1]);
         }
@@ -181,7 +195,8 @@ static void vec_dot_q6_K(int64_t n, float *out, const void *w, const void *x) {
             for (int k = 0; k < 4; k++)       /* 32 weights l + 32k: qh bits 2k..2k+1 */
                 for (int s = 0; s < 2; s++) { /* 16 of them: scale sc[2k + s] */
                     int8x16_t q = q6_16(l[2 * (k & 1) + s], h[s], k >= 2, 2 * k);
-                    isum = vmlaq_n_s32(isum, dot16(vdupq_n_s32(0), q, vld1q_s8(y + 32 * k + 16 * s)), sc[2 * k + s]);
+                    int32x4_t d = dot16_small(vdupq_n_s32(0), q, vld1q_s8(y + 32 * k + 16 * s));
+                    isum = vmlaq_n_s32(isum, d, sc[2 * k + s]);
                 }
         }
         sum += b[i].d * h2f(a[i].d) * (float)vaddvq_s32(isum);

@@ -198,16 +198,6 @@ static void ng_token_table(int has_min, int64_t nb, const uint8_t *x, size_t xrb
 
 /* -------------------------------------------------------- the products */
 
-/* dot16 for weights with |w| <= 64 (all but Q8_0): without dotprod two
- * products share an int16 lane (2 * 64 * 128 fits), 3 instructions. */
-static ALWAYS_INLINE int32x4_t dot16_small(int32x4_t acc, int8x16_t a, int8x16_t b) {
-#if defined(__ARM_FEATURE_DOTPROD)
-    return vdotq_s32(acc, a, b);
-#else
-    return vpadalq_s16(acc, vmlal_high_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), a, b));
-#endif
-}
-
 /* Four tokens against one unpacked legacy row; y[t] points at the token's
  * row of Q8_0/Q8_1 blocks, dx4/sx4 at the tokens' [block][4] table. The
  * four block sums are reduced together (two rounds of vpaddq) so that the
