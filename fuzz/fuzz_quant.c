@@ -100,6 +100,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(w0);
                 free(h);
             }
+            if (type == MONO_TYPE_Q3_K || type == MONO_TYPE_Q6_K) {
+                /* q = u - off (off 4, 32): the x86 kernels subtract off * scale * bsum per lane pair
+                 * apart from the u * y sums, and the two can cancel (quants all at -off): bound the
+                 * offset term too, from a copy whose quant bits are all zero (q = -off) */
+                const size_t quant_bytes = type == MONO_TYPE_Q3_K ? 96 : 192; /* hmask+qs / ql+qh */
+                uint8_t *w0 = malloc(wrb);
+                float *h = malloc((size_t)n * sizeof *h);
+                if (w0 && h) {
+                    memcpy(w0, w + r * wrb, wrb);
+                    for (int64_t b = 0; b < blocks; b++) memset(w0 + b * tr->block_bytes, 0, quant_bytes);
+                    tr->to_float(w0, h, n);
+                    for (int64_t i = 0; i < n; i++) mag += 2 * fabs((double)h[i] * g[i]);
+                }
+                free(w0);
+                free(h);
+            }
             if (isfinite(mag) && mag < 1e30 && isfinite(a) && isfinite(c) && fabs(a - c) > 1e-3 * mag + 1e-3) abort();
         }
     if (k.gemm[type]) {

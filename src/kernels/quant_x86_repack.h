@@ -17,6 +17,8 @@
 #ifndef MONO_KERNELS_QUANT_X86_REPACK_H
 #define MONO_KERNELS_QUANT_X86_REPACK_H
 
+#include <stddef.h>
+
 /* ------------------------------- Q4_0 and Q5_0 repacked 16 rows wide */
 
 /* Layout: groups of QR_ROWS rows; in a group, per block column b, one chunk:
@@ -384,19 +386,21 @@ static void qk_unrepack_q4_K(const void *wr, int64_t rows, int64_t n, int64_t r0
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * QK_CHUNK;
             for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
-                mono_block_q4_K *blk = (mono_block_q4_K *)((uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb) + b;
+                /* byte offsets, not struct members: dst rows need not be 2-byte aligned */
+                uint8_t *blk = (uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb + (size_t)b * sizeof(mono_block_q4_K);
                 uint8_t sc[8], mn[8];
-                memcpy(&blk->d, c + 2 * j, 2);
-                memcpy(&blk->dmin, c + 2 * QR_ROWS + 2 * j, 2);
+                memcpy(blk + offsetof(mono_block_q4_K, d), c + 2 * j, 2);
+                memcpy(blk + offsetof(mono_block_q4_K, dmin), c + 2 * QR_ROWS + 2 * j, 2);
                 for (int s8 = 0; s8 < 8; s8++) sc[s8] = c[4 * QR_ROWS + 16 * s8 + j];
                 for (int p2 = 0; p2 < 4; p2++) {
                     mn[2 * p2] = c[12 * QR_ROWS + 32 * p2 + 2 * j];
                     mn[2 * p2 + 1] = c[12 * QR_ROWS + 32 * p2 + 2 * j + 1];
                 }
-                mono_q4k_pack_scales(sc, mn, blk->scales);
+                mono_q4k_pack_scales(sc, mn, blk + offsetof(mono_block_q4_K, scales));
                 for (int q = 0; q < 4; q++)
                     for (int m = 0; m < 8; m++)
-                        memcpy(blk->qs + 32 * q + 4 * m, c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, 4);
+                        memcpy(blk + offsetof(mono_block_q4_K, qs) + 32 * q + 4 * m,
+                               c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, 4);
             }
         }
 }
@@ -529,15 +533,16 @@ static void q6_unrepack_q6_K(const void *wr, int64_t rows, int64_t n, int64_t r0
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * Q6_CHUNK;
             for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
-                mono_block_q6_K *blk = (mono_block_q6_K *)((uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb) + b;
-                memcpy(&blk->d, c + 2 * j, 2);
-                for (int k = 0; k < 16; k++) blk->scales[k] = (int8_t)c[2 * QR_ROWS + 16 * k + j];
+                uint8_t *blk = (uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb + (size_t)b * sizeof(mono_block_q6_K);
+                uint8_t *ql = blk + offsetof(mono_block_q6_K, ql), *qh = blk + offsetof(mono_block_q6_K, qh);
+                memcpy(blk + offsetof(mono_block_q6_K, d), c + 2 * j, 2);
+                for (int k = 0; k < 16; k++) blk[offsetof(mono_block_q6_K, scales) + (size_t)k] = c[2 * QR_ROWS + 16 * k + j];
                 for (int h = 0; h < 2; h++)
                     for (int m = 0; m < 8; m++) {
                         const uint8_t *v = c + 18 * QR_ROWS + 192 * (8 * h + m) + 4 * j;
-                        memcpy(blk->ql + 64 * h + 4 * m, v, 4);
-                        memcpy(blk->ql + 64 * h + 32 + 4 * m, v + 64, 4);
-                        memcpy(blk->qh + 32 * h + 4 * m, v + 128, 4);
+                        memcpy(ql + 64 * h + 4 * m, v, 4);
+                        memcpy(ql + 64 * h + 32 + 4 * m, v + 64, 4);
+                        memcpy(qh + 32 * h + 4 * m, v + 128, 4);
                     }
             }
         }
