@@ -42,20 +42,6 @@ static float *alloc_floats(mono_forward *f, size_t rows, size_t cols, int *ok) {
     return p;
 }
 
-/* Per-thread matmul scratch: the largest any matrix asks for. */
-static size_t max_tmp_bytes(const mono_model *m) {
-    size_t best = mono_matmul_tmp_bytes(&m->kernels, &m->output);
-    for (int il = 0; il < m->hp.n_layer; il++) {
-        const mono_layer *L = &m->layers[il];
-        const mono_matrix *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
-        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
-            size_t b = mono_matmul_tmp_bytes(&m->kernels, ws[i]);
-            if (b > best) best = b;
-        }
-    }
-    return best;
-}
-
 static size_t max_xq_bytes(const mono_model *m, int n_batch, int *ok) {
     size_t best = 0;
     const mono_matrix *all[] = {&m->output};
@@ -102,8 +88,10 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     f->rope_sin = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
     f->scores = alloc_floats(f, (size_t)f->n_threads * (size_t)(hp->n_head / hp->n_head_kv), (size_t)n_ctx, &ok);
     f->mm.n_threads = f->n_threads;
-    f->mm.tmp_bytes = max_tmp_bytes(m);
-    f->mm.tmp = alloc_floats(f, (size_t)f->n_threads, (f->mm.tmp_bytes + sizeof(float) - 1) / sizeof(float), &ok);
+    size_t max_cols = D > Q ? D : Q;
+    if (F > max_cols) max_cols = F;
+    f->mm.max_cols = (int64_t)max_cols;
+    f->mm.wrow = alloc_floats(f, (size_t)f->n_threads, max_cols, &ok);
     if (m->tok_embd.packed) {
         f->embd_rows = malloc(m->tok_embd.row_bytes * (size_t)m->kernels.repack_rows[m->tok_embd.type]);
         if (!f->embd_rows) ok = 0;
@@ -126,7 +114,7 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
 void mono_forward_free(mono_forward *f) {
     mono_kv_cache_free(&f->kv);
     float *bufs[] = {f->x, f->xn, f->q, f->k, f->v, f->att, f->gate, f->up, f->rope_cos, f->rope_sin, f->scores,
-                     f->mm.tmp};
+                     f->mm.wrow};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(f->mm.xq);
     free(f->embd_rows);

@@ -40,13 +40,8 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
     return (s0 + s1) + (s2 + s3);
 }
 
-size_t mono_matmul_tmp_bytes(const mono_kernels *k, const mono_matrix *w) {
-    (void)k;
-    return (size_t)w->n_cols * sizeof(float);
-}
-
 void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
-                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, void *tmp) {
+                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, float *wrow) {
     const uint8_t *wd = w->data;
     if (xc && w->packed) { /* the repacked copy: its own kernels, decode and prefill */
         k->gemm_repacked[w->type](w->n_cols, w->packed, w->n_rows, r0, r1, xc, xc_row_bytes, n_tok, out, out_stride);
@@ -68,7 +63,6 @@ void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, i
     }
     /* no kernels for this type: dequantize each row once, reuse it for every token */
     const mono_type_traits *tr = mono_type_get(w->type);
-    float *wrow = tmp;
     for (int64_t r = r0; r < r1; r++) {
         const float *row = (const float *)(const void *)(wd + r * w->row_bytes);
         if (w->type != MONO_TYPE_F32) {
@@ -113,8 +107,8 @@ static int row_align(const mono_kernels *k, const mono_matrix *w) {
     return w->packed ? k->repack_rows[w->type] : 1;
 }
 
-static void *thread_tmp(const mono_matmul_scratch *s, int ith) {
-    return s->tmp ? (uint8_t *)s->tmp + (size_t)ith * s->tmp_bytes : NULL;
+static float *thread_wrow(const mono_matmul_scratch *s, int ith) {
+    return s->wrow ? s->wrow + (size_t)ith * (size_t)s->max_cols : NULL;
 }
 
 static void rows_task(void *arg, int ith, int nth) {
@@ -123,7 +117,7 @@ static void rows_task(void *arg, int ith, int nth) {
     split_rows(m->w->n_rows, row_align(m->k, m->w), ith, nth, &lo, &hi);
     if (lo >= hi) return;
     mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride,
-                     thread_tmp(m->s, ith));
+                     thread_wrow(m->s, ith));
 }
 
 static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
@@ -173,7 +167,7 @@ static void group_rows_task(void *arg, int ith, int nth) {
     for (int i = 0; i < g->count; i++)
         if (row_align(g->k, g->ws[i]) > align) align = row_align(g->k, g->ws[i]);
     split_rows(g->total_rows, align, ith, nth, &lo, &hi);
-    void *wrow = thread_tmp(g->s, ith);
+    float *wrow = thread_wrow(g->s, ith);
     int64_t base = 0;
     for (int i = 0; i < g->count && lo < hi; i++) {
         const mono_matrix *w = g->ws[i];
@@ -245,7 +239,7 @@ static void swiglu_rows_task(void *arg, int ith, int nth) {
     int align = row_align(g->k, wg) > row_align(g->k, wu) ? row_align(g->k, wg) : row_align(g->k, wu);
     split_rows(wg->n_rows, align, ith, nth, &lo, &hi);
     if (lo >= hi) return;
-    void *wrow = thread_tmp(g->s, ith);
+    float *wrow = thread_wrow(g->s, ith);
     size_t F = (size_t)wg->n_rows;
     mono_matmul_rows(g->k, wg, lo, hi, g->xc[0], g->xc_row_bytes[0], g->x, g->n_tok, g->outs[0], F, wrow);
     mono_matmul_rows(g->k, wu, lo, hi, g->xc[1], g->xc_row_bytes[1], g->x, g->n_tok, g->outs[1], F, wrow);

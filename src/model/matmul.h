@@ -23,13 +23,10 @@
 typedef struct mono_matmul_scratch {
     void *xq;                /* converted activations */
     size_t xq_bytes;
-    void *tmp;               /* [n_threads, tmp_bytes]: one thread's dequantized row (float fallback) */
-    size_t tmp_bytes;        /* per thread: >= mono_matmul_tmp_bytes of every matrix */
+    float *wrow;             /* [n_threads, max_cols] dequantized weight rows */
+    int64_t max_cols;
     int n_threads;
 } mono_matmul_scratch;
-
-/* Per-thread bytes of mono_matmul_scratch.tmp that products with w need. */
-size_t mono_matmul_tmp_bytes(const mono_kernels *k, const mono_matrix *w);
 
 /* Bytes of converted activations for n_tok rows of n_cols against w_type
  * (0 when they stay float32); 0 with *ok = 0 on overflow or bad type. */
@@ -61,9 +58,8 @@ void mono_matmul_swiglu(const mono_kernels *k, mono_threadpool *pool, const mono
  * the float32 fallback (to_float per row). */
 int mono_matmul_has_kernels(const mono_kernels *k, const mono_matrix *w);
 
-/* Same, but only rows [r0, r1) of W (the caller splits the work itself);
- * tmp: mono_matmul_tmp_bytes(k, w) bytes of this thread's scratch. */
+/* Same, but only rows [r0, r1) of W (the caller splits the work itself). */
 void mono_matmul_rows(const mono_kernels *k, const mono_matrix *w, int64_t r0, int64_t r1, const void *xc,
-                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, void *tmp);
+                      size_t xc_row_bytes, const float *x, int64_t n_tok, float *out, size_t out_stride, float *wrow);
 
 #endif

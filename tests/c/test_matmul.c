@@ -74,9 +74,9 @@ static void check_swiglu(mt_ctx *t, const mono_kernels *k, int n_threads, int ga
     if (xu > xq) xq = xu;
     s.xq_bytes = xq * MONO_MATMUL_MAX_GROUP;
     s.xq = malloc(s.xq_bytes ? s.xq_bytes : 1);
+    s.max_cols = D;
     s.n_threads = n_threads;
-    s.tmp_bytes = sizeof(float) * (size_t)D;
-    s.tmp = malloc(s.tmp_bytes * (size_t)n_threads);
+    s.wrow = malloc(sizeof(float) * (size_t)(D * n_threads));
     mono_matmul(k, pool, &wg, x, n_tok, g1, (size_t)F, &s);
     mono_matmul(k, pool, &wu, x, n_tok, u1, (size_t)F, &s);
     for (size_t i = 0; i < n_out; i++) g1[i] = g1[i] / (1.0f + mono_expf_approx(-g1[i])) * u1[i];
@@ -87,7 +87,7 @@ static void check_swiglu(mt_ctx *t, const mono_kernels *k, int n_threads, int ga
                  mono_type_get(up_type)->name, (long long)F, (long long)n_tok, n_threads,
                  (double)max_abs_diff(u1, u2, n_out), (double)max_abs_diff(g1, g2, n_out));
     free(s.xq);
-    free(s.tmp);
+    free(s.wrow);
     free(x), free(g1), free(u1), free(g2), free(u2), free(kg), free(ku);
     mono_threadpool_free(pool);
 }
