@@ -273,6 +273,16 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack[MONO_TYPE_Q8_0] = qr_repack_q8_0;
     k->unrepack[MONO_TYPE_Q8_0] = qr_unrepack_q8_0;
     k->gemm_repacked[MONO_TYPE_Q8_0] = qr_gemm_q8_0;
+    k->repack_rows[MONO_TYPE_Q4_1] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q4_1] = qr_repack_size_q4_1;
+    k->repack[MONO_TYPE_Q4_1] = qr_repack_q4_1;
+    k->unrepack[MONO_TYPE_Q4_1] = qr_unrepack_q4_1;
+    k->gemm_repacked[MONO_TYPE_Q4_1] = qr_gemm_q4_1;
+    k->repack_rows[MONO_TYPE_Q5_1] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q5_1] = qr_repack_size_q5_1;
+    k->repack[MONO_TYPE_Q5_1] = qr_repack_q5_1;
+    k->unrepack[MONO_TYPE_Q5_1] = qr_unrepack_q5_1;
+    k->gemm_repacked[MONO_TYPE_Q5_1] = qr_gemm_q5_1;
     k->repack_rows[MONO_TYPE_Q4_K] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q4_K] = qk_repack_size_q4_K;
     k->repack[MONO_TYPE_Q4_K] = qk_repack_q4_K;

@@ -19,37 +19,64 @@
 
 #include <stddef.h>
 
-/* ------------------------------- Q4_0 and Q5_0 repacked 16 rows wide */
+/* ------------------------ the 32-weight types repacked 16 rows wide */
 
 /* Layout: groups of QR_ROWS rows; in a group, per block column b, one chunk:
- * the 16 rows' scales (16 halves), then four 64-byte vectors R_m (m = 0..3)
- * whose bytes 4j..4j+3 are row j's qs[4m..4m+3]. The low nibbles of R_m
- * are weights 4m..4m+3 of each row, the high ones 16+4m..16+4m+3, so one
- * vpdpbusd against a broadcast of those 4 activation bytes adds the
- * products of all 16 rows, one row per lane. Q5_0 adds 64 bytes of high
- * bits as byte masks of those vectors: for each m a 64-bit mask for the low
- * nibbles (bit 4j+k = qh bit 4m+k of row j) and one for the high nibbles
- * (qh bit 16+4m+k). Q8_0 (kind 2) has eight vectors R_m of row j's
- * qs[4m..4m+3] + 128 (unsigned for vpdpbusd; the offset goes into the
- * block's correction). Same size as the rows (18, 22 or 34 bytes a row and
- * block); rows past `rows` are zero. */
+ * the 16 rows' scales (16 halves), for Q4_1/Q5_1 their 16 mins (halves),
+ * then four 64-byte vectors R_m (m = 0..3) whose bytes 4j..4j+3 are row j's
+ * qs[4m..4m+3]. The low nibbles of R_m are weights 4m..4m+3 of each row,
+ * the high ones 16+4m..16+4m+3, so one vpdpbusd against a broadcast of
+ * those 4 activation bytes adds the products of all 16 rows, one row per
+ * lane. Q5_0/Q5_1 add 64 bytes of high bits as byte masks of those
+ * vectors: for each m a 64-bit mask for the low nibbles (bit 4j+k = qh bit
+ * 4m+k of row j) and one for the high nibbles (qh bit 16+4m+k). Q8_0 has
+ * eight vectors R_m of row j's qs[4m..4m+3] + 128 (unsigned for vpdpbusd;
+ * the offset goes into the block's correction). Same size as the rows (18,
+ * 22, 34, 20 or 24 bytes a row and block); rows past `rows` are zero. The
+ * kind (QR_Q4_0 ...) is a compile-time constant wherever it is passed. */
 #define QR_ROWS 16
-#define QR_CHUNK(kind) (2 * QR_ROWS + ((kind) == 2 ? 8 * 64 : 4 * 64 + ((kind) ? 64 : 0)))
+enum { QR_Q4_0, QR_Q5_0, QR_Q8_0, QR_Q4_1, QR_Q5_1 };
+#define QR_MIN(kind) ((kind) == QR_Q4_1 || (kind) == QR_Q5_1)  /* Q8_1 activations; mins in the chunk */
+#define QR_FIVE(kind) ((kind) == QR_Q5_0 || (kind) == QR_Q5_1) /* high-bit masks in the chunk */
+#define QR_HDR(kind) (2 * QR_ROWS * (QR_MIN(kind) ? 2 : 1))     /* scales (and mins) */
+#define QR_CHUNK(kind) (QR_HDR(kind) + ((kind) == QR_Q8_0 ? 8 * 64 : 4 * 64 + (QR_FIVE(kind) ? 64 : 0)))
+
+/* The file's block of a kind: its type, size, offsets of quants and high bits. */
+QX_INLINE int qr_type(int kind) {
+    static const int t[] = {MONO_TYPE_Q4_0, MONO_TYPE_Q5_0, MONO_TYPE_Q8_0, MONO_TYPE_Q4_1, MONO_TYPE_Q5_1};
+    return t[kind];
+}
+QX_INLINE size_t qr_block_bytes(int kind) {
+    static const size_t b[] = {sizeof(mono_block_q4_0), sizeof(mono_block_q5_0), sizeof(mono_block_q8_0),
+                               sizeof(mono_block_q4_1), sizeof(mono_block_q5_1)};
+    return b[kind];
+}
+QX_INLINE size_t qr_qs_off(int kind) {
+    static const size_t o[] = {offsetof(mono_block_q4_0, qs), offsetof(mono_block_q5_0, qs),
+                               offsetof(mono_block_q8_0, qs), offsetof(mono_block_q4_1, qs),
+                               offsetof(mono_block_q5_1, qs)};
+    return o[kind];
+}
+QX_INLINE size_t qr_qh_off(int kind) {
+    return kind == QR_Q5_0 ? offsetof(mono_block_q5_0, qh) : offsetof(mono_block_q5_1, qh);
+}
+/* The weights' stored offset (q + off unsigned), corrected through sum(y). */
+QX_INLINE int qr_off(int kind) { return kind == QR_Q8_0 ? 128 : kind == QR_Q5_0 ? 16 : kind == QR_Q4_0 ? 8 : 0; }
 
 QX_INLINE size_t qr_size(int64_t rows, int64_t n, int kind) {
     if (rows <= 0 || n <= 0 || n % QX_QK) return 0;
     return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK) * QR_CHUNK(kind);
 }
 
-/* One chunk (group g, block column b) of kind 0/1/2 from whole rows: the
- * quants of 16 rows as a 16 x 8 transpose of 32-bit words (qt_transpose;
- * rows k and k + 8 share register k), the scales copied, Q5_0's high bits
- * regrouped as byte masks. nr < 16 leaves the missing rows zero. */
+/* One chunk (group g, block column b) from whole rows: the quants of 16
+ * rows as a 16 x 8 transpose of 32-bit words (qt_transpose; rows k and k + 8
+ * share register k), the scales and mins copied, the high bits regrouped as
+ * byte masks. nr < 16 leaves the missing rows zero. */
 QX_INLINE void qr_pack_chunk(const uint8_t *const *rows, int nr, size_t boff, uint8_t *c, int kind,
                              const __m512i lo_idx[3], const __m512i hi_idx[3]) {
-    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
-    const size_t qs = five ? 6 : 2;
-    const __mmask8 words = kind == 2 ? 0xFF : 0x0F;
+    const int five = QR_FIVE(kind), nv = kind == QR_Q8_0 ? 8 : 4;
+    const size_t qs = qr_qs_off(kind), hdr = QR_HDR(kind);
+    const __mmask8 words = kind == QR_Q8_0 ? 0xFF : 0x0F;
     __m512i z[8];
     for (int k = 0; k < 8; k++) {
         __m256i lo = k < nr ? _mm256_maskz_loadu_epi32(words, rows[k] + boff + qs) : _mm256_setzero_si256();
@@ -58,30 +85,32 @@ QX_INLINE void qr_pack_chunk(const uint8_t *const *rows, int nr, size_t boff, ui
     }
     qt_transpose(z, lo_idx, hi_idx);
     for (int m = 0; m < nv; m++) {
-        __m512i v = kind == 2 ? _mm512_xor_si512(z[m], _mm512_set1_epi8((char)0x80)) : z[m]; /* Q8_0: q + 128 */
-        if (kind == 2 && nr < QR_ROWS) v = _mm512_maskz_mov_epi32((__mmask16)((1u << nr) - 1), v);
-        _mm512_storeu_si512(c + 2 * QR_ROWS + 64 * m, v);
+        __m512i v = kind == QR_Q8_0 ? _mm512_xor_si512(z[m], _mm512_set1_epi8((char)0x80)) : z[m]; /* q + 128 */
+        if (kind == QR_Q8_0 && nr < QR_ROWS) v = _mm512_maskz_mov_epi32((__mmask16)((1u << nr) - 1), v);
+        _mm512_storeu_si512(c + hdr + 64 * m, v);
     }
     uint64_t mk[8] = {0};
     for (int j = 0; j < QR_ROWS; j++) {
-        uint16_t h = 0;
+        uint16_t h = 0, mh = 0;
         if (j < nr) memcpy(&h, rows[j] + boff, 2);
+        if (QR_MIN(kind) && j < nr) memcpy(&mh, rows[j] + boff + 2, 2);
         memcpy(c + 2 * j, &h, 2);
+        if (QR_MIN(kind)) memcpy(c + 2 * QR_ROWS + 2 * j, &mh, 2);
         if (five && j < nr) {
             uint32_t qh;
-            memcpy(&qh, rows[j] + boff + 2, 4);
+            memcpy(&qh, rows[j] + boff + qr_qh_off(kind), 4);
             for (int m = 0; m < 4; m++) {
                 mk[2 * m] |= (uint64_t)((qh >> (4 * m)) & 0xF) << (4 * j);
                 mk[2 * m + 1] |= (uint64_t)((qh >> (16 + 4 * m)) & 0xF) << (4 * j);
             }
         }
     }
-    if (five) memcpy(c + 2 * QR_ROWS + 4 * 64, mk, sizeof mk);
+    if (five) memcpy(c + hdr + 4 * 64, mk, sizeof mk);
 }
 
 QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst, int kind) {
     const int64_t nb = n / QX_QK, ng = (rows + QR_ROWS - 1) / QR_ROWS;
-    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : kind ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
+    const size_t bb = qr_block_bytes(kind);
     __m512i lo_idx[3], hi_idx[3];
     qt_transpose_init(lo_idx, hi_idx);
     for (int64_t g = 0; g < ng; g++) {
@@ -98,22 +127,22 @@ QX_INLINE void qr_pack(const void *w, size_t wrb, int64_t rows, int64_t n, void 
 QX_INLINE void qr_unpack(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, size_t drb,
                          int kind) {
     const int64_t nb = n / QX_QK;
-    const int five = kind == 1, nv = kind == 2 ? 8 : 4;
-    const size_t bb = kind == 2 ? sizeof(mono_block_q8_0) : five ? sizeof(mono_block_q5_0) : sizeof(mono_block_q4_0);
-    const size_t qs = five ? 6 : 2;
+    const int five = QR_FIVE(kind), nv = kind == QR_Q8_0 ? 8 : 4;
+    const size_t bb = qr_block_bytes(kind), qs = qr_qs_off(kind), hdr = QR_HDR(kind);
     if (r1 > rows) r1 = rows;
     for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * QR_CHUNK(kind);
             uint64_t mk[8];
-            if (five) memcpy(mk, c + 2 * QR_ROWS + 4 * 64, sizeof mk);
+            if (five) memcpy(mk, c + hdr + 4 * 64, sizeof mk);
             for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
                 uint8_t *blk = (uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb + (size_t)b * bb;
                 memcpy(blk, c + 2 * j, 2);
+                if (QR_MIN(kind)) memcpy(blk + 2, c + 2 * QR_ROWS + 2 * j, 2);
                 for (int m = 0; m < nv; m++) {
                     uint32_t v;
-                    memcpy(&v, c + 2 * QR_ROWS + 64 * m + 4 * j, 4);
-                    v ^= kind == 2 ? 0x80808080u : 0;
+                    memcpy(&v, c + hdr + 64 * m + 4 * j, 4);
+                    v ^= kind == QR_Q8_0 ? 0x80808080u : 0;
                     memcpy(blk + qs + 4 * m, &v, 4);
                 }
                 if (five) {
@@ -122,28 +151,30 @@ QX_INLINE void qr_unpack(const void *wr, int64_t rows, int64_t n, int64_t r0, in
                         qh |= (uint32_t)((mk[2 * m] >> (4 * j)) & 0xF) << (4 * m);
                         qh |= (uint32_t)((mk[2 * m + 1] >> (4 * j)) & 0xF) << (16 + 4 * m);
                     }
-                    memcpy(blk + 2, &qh, 4);
+                    memcpy(blk + qr_qh_off(kind), &qh, 4);
                 }
             }
         }
 }
 
-/* Sums of 16 rows of group g over blocks [b0, b1) against one Q8_0 row x,
- * with c[b] = -off * sum(y of block b) and dx[b] its scale (b - b0 indexed). */
+/* Sums of 16 rows of group g over blocks [b0, b1) against one Q8_0/Q8_1 row
+ * x, with c[b] = -off * sum(y of block b), dx[b] its scale and (Q8_1)
+ * sx[b] its block sum d*sum(y) (arrays indexed b - b0). */
 QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
-                          const int32_t *c, const float *dx, int kind) {
+                          const int32_t *c, const float *dx, const float *sx, int kind) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), h = _mm512_set1_epi8(0x10);
+    const size_t hdr = QR_HDR(kind), xb = QR_MIN(kind) ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QR_CHUNK(kind);
     for (int64_t b = b0; b < b1; b++, chunk += QR_CHUNK(kind)) {
-        const uint8_t *y = x + (size_t)b * sizeof(mono_block_q8_0) + 2;
-        __m512i i0 = _mm512_set1_epi32(c[b - b0]), i1 = _mm512_setzero_si512();
-        if (kind == 2) {
+        const uint8_t *y = x + (size_t)b * xb + (QR_MIN(kind) ? 4 : 2);
+        __m512i i0 = qr_off(kind) ? _mm512_set1_epi32(c[b - b0]) : _mm512_setzero_si512(), i1 = _mm512_setzero_si512();
+        if (kind == QR_Q8_0) {
             QX_UNROLL
             for (int m = 0; m < 8; m++) {
                 int32_t y4;
                 memcpy(&y4, y + 4 * m, 4);
-                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
+                __m512i r = _mm512_loadu_si512(chunk + hdr + 64 * m);
                 if (m & 1) i1 = _mm512_dpbusd_epi32(i1, r, _mm512_set1_epi32(y4));
                 else i0 = _mm512_dpbusd_epi32(i0, r, _mm512_set1_epi32(y4));
             }
@@ -153,11 +184,11 @@ QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
                 int32_t ylo, yhi;
                 memcpy(&ylo, y + 4 * m, 4);
                 memcpy(&yhi, y + 16 + 4 * m, 4);
-                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m), lo, hi;
-                if (kind == 1) {
+                __m512i r = _mm512_loadu_si512(chunk + hdr + 64 * m), lo, hi;
+                if (QR_FIVE(kind)) {
                     uint64_t kl, kh;
-                    memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
-                    memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
+                    memcpy(&kl, chunk + hdr + 256 + 16 * m, 8);
+                    memcpy(&kh, chunk + hdr + 256 + 16 * m + 8, 8);
                     lo = _mm512_ternarylogic_epi32(r, m4, _mm512_maskz_mov_epi8((__mmask64)kl, h), 0xEA);
                     hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(r, 4), m4, _mm512_maskz_mov_epi8((__mmask64)kh, h),
                                                    0xEA); /* (a & b) | c */
@@ -171,8 +202,11 @@ QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
         }
         __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(dx[b - b0]));
         __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
-        if ((b - b0) & 1) acc1 = _mm512_fmadd_ps(f, sc, acc1);
-        else acc0 = _mm512_fmadd_ps(f, sc, acc0);
+        __m512 *acc = (b - b0) & 1 ? &acc1 : &acc0;
+        *acc = _mm512_fmadd_ps(f, sc, *acc);
+        if (QR_MIN(kind)) /* + m * s: the mins against the activation block sums */
+            *acc = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + 2 * QR_ROWS))),
+                                   _mm512_set1_ps(sx[b - b0]), *acc);
     }
     return _mm512_add_ps(acc0, acc1);
 }
@@ -181,8 +215,9 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
                        int64_t n_tok, float *out, size_t os, int kind) {
     enum { CH = 256 }; /* blocks per activation chunk (the prepared sums live on the stack) */
     const int64_t nb = n / QX_QK;
+    const size_t xb = QR_MIN(kind) ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0);
     int32_t c[CH];
-    float dx[CH];
+    float dx[CH], sx[CH];
     if (r1 > rows) r1 = rows;
     for (int64_t t = 0; t < n_tok; t++) {
         const uint8_t *xt = (const uint8_t *)x + (size_t)t * xrb;
@@ -190,15 +225,22 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
         for (int64_t b0 = 0; b0 < nb; b0 += CH) {
             const int64_t b1 = b0 + CH < nb ? b0 + CH : nb;
             for (int64_t b = b0; b < b1; b++) {
-                const mono_block_q8_0 *xb = (const mono_block_q8_0 *)xt + b;
-                __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)(kind == 2 ? 128 : kind ? 16 : 8)),
-                                                _mm256_loadu_si256((const __m256i *)xb->qs));
-                c[b - b0] = -qx_hsum_epi32(s);
-                dx[b - b0] = qx_h2f(xb->d);
+                const uint8_t *xblk = xt + (size_t)b * xb;
+                uint16_t h;
+                memcpy(&h, xblk, 2);
+                dx[b - b0] = qx_h2f(h);
+                if (QR_MIN(kind)) {
+                    memcpy(&h, xblk + 2, 2);
+                    sx[b - b0] = qx_h2f(h);
+                } else {
+                    __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)qr_off(kind)),
+                                                    _mm256_loadu_si256((const __m256i *)(xblk + 2)));
+                    c[b - b0] = -qx_hsum_epi32(s);
+                }
             }
             for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
                 float v[QR_ROWS];
-                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx, kind));
+                _mm512_storeu_ps(v, qr_group(wr, nb, g, b0, b1, xt, c, dx, sx, kind));
                 for (int j = 0; j < QR_ROWS; j++) {
                     int64_t r = g * QR_ROWS + j;
                     if (r < r0 || r >= r1) continue;
@@ -213,25 +255,28 @@ QX_INLINE void qr_gemm(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
  *
  * The tiled prefill GEMM (quant_x86_tile.h) packs 16 rows per block as
  * eight vectors W_g whose lane j holds row j's unsigned weights 4g..4g+3,
- * then 16 float scales. The repacked chunks are nearly that already: Q8_0's
- * R_m are W_m; Q4_0's low nibbles of R_m are W_m and the high ones W_{4+m};
- * Q5_0 adds its fifth bit from the masks. So a group packs with a few
- * vector ops and no transpose. */
-static void qr_pack_tile(const uint8_t *wr, int64_t nb, int64_t g, size_t we, uint8_t *wbuf, int kind) {
+ * then 16 float scales (and 16 float mins). The repacked chunks are nearly
+ * that already: Q8_0's R_m are W_m; the 4-bit kinds' low nibbles of R_m are
+ * W_m and the high ones W_{4+m}; Q5_0/Q5_1 add their fifth bit from the
+ * masks. So a group packs with a few vector ops and no transpose, as the
+ * pack step of qt_gemm_tiles (src: the repacked matrix; a: the group's
+ * first row). */
+QX_INLINE void qr_pack_tile(const uint8_t *wr, int64_t nb, size_t we, int64_t a, uint8_t *wbuf, int kind) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), h = _mm512_set1_epi8(0x10);
-    const uint8_t *chunk = wr + (size_t)(g * nb) * QR_CHUNK(kind);
+    const size_t hdr = QR_HDR(kind);
+    const uint8_t *chunk = wr + (size_t)(a / QR_ROWS * nb) * QR_CHUNK(kind);
     for (int64_t b = 0; b < nb; b++, chunk += QR_CHUNK(kind)) {
         uint8_t *e = wbuf + (size_t)b * we;
-        if (kind == 2) {
-            for (int m = 0; m < 8; m++) _mm512_storeu_si512(e + 64 * m, _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m));
+        if (kind == QR_Q8_0) {
+            for (int m = 0; m < 8; m++) _mm512_storeu_si512(e + 64 * m, _mm512_loadu_si512(chunk + hdr + 64 * m));
         } else {
             for (int m = 0; m < 4; m++) {
-                __m512i r = _mm512_loadu_si512(chunk + 2 * QR_ROWS + 64 * m);
+                __m512i r = _mm512_loadu_si512(chunk + hdr + 64 * m);
                 __m512i lo = _mm512_and_si512(r, m4), hi = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
-                if (kind == 1) {
+                if (QR_FIVE(kind)) {
                     uint64_t kl, kh;
-                    memcpy(&kl, chunk + 2 * QR_ROWS + 256 + 16 * m, 8);
-                    memcpy(&kh, chunk + 2 * QR_ROWS + 256 + 16 * m + 8, 8);
+                    memcpy(&kl, chunk + hdr + 256 + 16 * m, 8);
+                    memcpy(&kh, chunk + hdr + 256 + 16 * m + 8, 8);
                     lo = _mm512_or_si512(lo, _mm512_maskz_mov_epi8((__mmask64)kl, h));
                     hi = _mm512_or_si512(hi, _mm512_maskz_mov_epi8((__mmask64)kh, h));
                 }
@@ -240,58 +285,20 @@ static void qr_pack_tile(const uint8_t *wr, int64_t nb, int64_t g, size_t we, ui
             }
         }
         _mm512_storeu_ps(e + 512, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)));
+        if (QR_MIN(kind))
+            _mm512_storeu_ps(e + 576, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + 2 * QR_ROWS))));
     }
 }
 
-/* gemm_repacked for n_tok >= 4: qt_gemm_legacy's loops over repacked
- * groups. A group only partly inside [r0, r1) goes through a scratch tile. */
-static void qr_gemm_tiled(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                          int64_t n_tok, float *out, size_t os, int kind) {
-    const int type = kind == 2 ? MONO_TYPE_Q8_0 : kind ? MONO_TYPE_Q5_0 : MONO_TYPE_Q4_0;
-    const size_t xb = sizeof(mono_block_q8_0), xq = 2, we = 576;
-    const int64_t nb = n / QX_QK;
-    int64_t tb = n_tok;
-    if (tb > QT_TB) {
-        const int64_t nblk = (n_tok + QT_TB - 1) / QT_TB;
-        tb = (n_tok + nblk - 1) / nblk;
-    }
-    const size_t tbytes = ((size_t)tb * (size_t)nb * sizeof(qt_tab) + 63) / 64 * 64, wbytes = (size_t)nb * we;
-    uint8_t *buf = aligned_alloc(64, tbytes + wbytes);
-    float part[QT_T * QR_ROWS];
-    if (!buf) { /* no memory: the matrix-vector kernel, token by token */
+/* gemm_repacked for n_tok >= 4: qt_gemm_tiles over the repacked groups; no
+ * memory for its buffers: the matrix-vector kernel, token by token. */
+QX_INLINE void qr_gemm_tiled(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,
+                             size_t xrb, int64_t n_tok, float *out, size_t os, int kind, qt_pack_fn pack) {
+    if (r1 > rows) r1 = rows;
+    if (r0 >= r1) return;
+    if (!qt_gemm_tiles(qr_type(kind), n / QX_QK, QR_ROWS, pack, wr, r0, r1, x, xrb, n_tok, out, os))
         for (int64_t t = 0; t < n_tok; t++)
             qr_gemm(n, wr, rows, r0, r1, (const uint8_t *)x + (size_t)t * xrb, xrb, 1, out + (size_t)t * os, os, kind);
-        return;
-    }
-    qt_tab *tab = (qt_tab *)buf;
-    uint8_t *wbuf = buf + tbytes;
-    for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
-        const int64_t tn = n_tok - t0 < tb ? n_tok - t0 : tb;
-        const uint8_t *xb0 = (const uint8_t *)x + (size_t)t0 * xrb;
-        qt_pack_tab(type, nb, xb0, xrb, tn, tab);
-        for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
-            const int64_t lo = g * QR_ROWS > r0 ? g * QR_ROWS : r0;
-            const int64_t hi = (g + 1) * QR_ROWS < r1 ? (g + 1) * QR_ROWS : r1;
-            const int whole = lo == g * QR_ROWS, nr = (int)(hi - g * QR_ROWS);
-            qr_pack_tile((const uint8_t *)wr, nb, g, we, wbuf, kind);
-            for (int64_t t = 0; t < tn; t += QT_T) {
-                const uint8_t *xt[QT_T];
-                const int nt = tn - t < QT_T ? (int)(tn - t) : QT_T;
-                for (int i = 0; i < nt; i++) xt[i] = xb0 + (size_t)(t + i) * xrb;
-                float *o = whole ? out + (size_t)(t0 + t) * os + (size_t)lo : part;
-                const size_t oos = whole ? os : QR_ROWS;
-                if (nt == QT_T) qt_tile(wbuf, we, nb, xt, xb, xq, tab + t * nb, 0, QT_T, nr, o, oos);
-                else
-                    for (int i = 0; i < nt; i++)
-                        qt_tile(wbuf, we, nb, xt + i, xb, xq, tab + (t + i) * nb, 0, 1, nr, o + (size_t)i * oos, oos);
-                if (!whole)
-                    for (int i = 0; i < nt; i++)
-                        for (int64_t r = lo; r < hi; r++)
-                            out[(size_t)(t0 + t + i) * os + (size_t)r] = part[(size_t)i * QR_ROWS + (size_t)(r - g * QR_ROWS)];
-            }
-        }
-    }
-    free(buf);
 }
 
 /* gemm_repacked for n_tok >= 4 of the K types: rows given back by unrepack,
@@ -318,23 +325,28 @@ static void qr_gemm_via_rows(int type, mono_unrepack_fn unrepack, mono_gemm_fn g
     free(buf);
 }
 
-#define QR_TYPE(tname, five)                                                                                     \
-    static size_t qr_repack_size_##tname(int64_t rows, int64_t n) { return qr_size(rows, n, five); }            \
+#define QR_TYPE(tname, kind)                                                                                     \
+    static size_t qr_repack_size_##tname(int64_t rows, int64_t n) { return qr_size(rows, n, kind); }            \
     static void qr_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
-        qr_pack(w, wrb, rows, n, dst, five);                                                                     \
+        qr_pack(w, wrb, rows, n, dst, kind);                                                                     \
     }                                                                                                            \
     static void qr_unrepack_##tname(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, \
                                     size_t drb) {                                                                \
-        qr_unpack(wr, rows, n, r0, r1, dst, drb, five);                                                          \
+        qr_unpack(wr, rows, n, r0, r1, dst, drb, kind);                                                          \
+    }                                                                                                            \
+    static void qr_pack_tile_##tname(const void *wr, int64_t nb, size_t we, int64_t a, int nr, uint8_t *wbuf) {  \
+        qr_pack_tile(wr, nb, we, a, wbuf, kind);                                                                 \
     }                                                                                                            \
     static void qr_gemm_##tname(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,  \
                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
-        if (n_tok >= 4) qr_gemm_tiled(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                       \
-        else qr_gemm(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                         \
+        if (n_tok >= 4) qr_gemm_tiled(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, kind, qr_pack_tile_##tname); \
+        else qr_gemm(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, kind);                                         \
     }
-QR_TYPE(q4_0, 0)
-QR_TYPE(q5_0, 1)
-QR_TYPE(q8_0, 2)
+QR_TYPE(q4_0, QR_Q4_0)
+QR_TYPE(q5_0, QR_Q5_0)
+QR_TYPE(q8_0, QR_Q8_0)
+QR_TYPE(q4_1, QR_Q4_1)
+QR_TYPE(q5_1, QR_Q5_1)
 #undef QR_TYPE
 
 /* ------------------------------------------------ Q4_K repacked 16 rows wide */

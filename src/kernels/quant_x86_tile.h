@@ -28,7 +28,8 @@
  * version for the 4/5-bit legacy types: 8 rows per 256-bit vector, maddubs
  * in place of vpdpbusd (see qt2_tile for why Q8_0 is left out).
  * Entry points: qt_gemm_legacy (AVX-512, called from quant_avx512.c's
- * QZ_GEMM for n_tok >= 4), qt_register_k (AVX-512 K-quant gemms),
+ * QZ_GEMM for n_tok >= 4; its tile loop qt_gemm_tiles also runs the
+ * repacked layouts of quant_x86_repack.h), qt_register_k (AVX-512 K-quant gemms),
  * qt_register_avx2 (AVX2 gemms); each falls back to qx_gemm_any.
  * Tested by tests/c/test_quant_tile.c and test_quant.c.
  */
@@ -181,13 +182,22 @@ QX_INLINE void qt_tile(const uint8_t *wbuf, size_t we, int64_t nb, const uint8_t
     for (int t = 0; t < NT; t++) _mm512_mask_storeu_ps(out + (size_t)t * os, mask, acc[t]);
 }
 
-/* The gemm (mono_gemm_fn) of a legacy type for n_tok >= 4; falls back to
- * qx_gemm_any when its buffers cannot be allocated. */
-QX_INLINE void qt_gemm_legacy(int type, mono_vec_dot_fn dot, int64_t n, const void *w, size_t wrb, int64_t r0,
-                              int64_t r1, const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
+/* The pack step of qt_gemm_tiles: the row tile whose first row is a (rows
+ * a + nr on are not stored, so they may hold anything), packed per block b
+ * at wbuf + b * we as qt_pack_w lays it out. src is the caller's matrix. */
+typedef void (*qt_pack_fn)(const void *src, int64_t nb, size_t we, int64_t a, int nr, uint8_t *wbuf);
+
+/* The token-block / row-tile loop of the legacy prefill GEMM, over any
+ * weight form that `pack` can turn into tiles: row tiles start at
+ * multiples of `align` (1: at r0, the file's rows; QT_R: at the repacked
+ * groups); a tile that starts before r0 goes through a scratch tile. Always
+ * inlined with a constant `pack`, so each caller gets its own copy with the
+ * pack step called directly. Returns 0, having written nothing, when its
+ * buffers cannot be allocated. */
+QX_INLINE int qt_gemm_tiles(int type, int64_t nb, int64_t align, qt_pack_fn pack, const void *src, int64_t r0,
+                            int64_t r1, const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
     const int has_min = type == MONO_TYPE_Q4_1 || type == MONO_TYPE_Q5_1;
     const size_t xb = has_min ? sizeof(mono_block_q8_1) : sizeof(mono_block_q8_0), xq = has_min ? 4 : 2;
-    const int64_t nb = n / QX_QK;
     const size_t we = has_min ? 640 : 576;
     int64_t tb = n_tok;
     if (tb > QT_TB) { /* equal blocks: a short last block would cost a whole weight pass */
@@ -195,34 +205,62 @@ QX_INLINE void qt_gemm_legacy(int type, mono_vec_dot_fn dot, int64_t n, const vo
         tb = (n_tok + nblk - 1) / nblk;
     }
     const size_t tbytes = ((size_t)tb * (size_t)nb * sizeof(qt_tab) + 63) / 64 * 64, wbytes = (size_t)nb * we;
-    uint8_t *buf = n_tok >= 4 && r0 < r1 && nb > 0 ? aligned_alloc(64, tbytes + wbytes) : NULL;
-    if (!buf) {
-        qx_gemm_any(type, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
-        return;
-    }
+    uint8_t *buf = aligned_alloc(64, tbytes + wbytes);
+    if (!buf) return 0;
     qt_tab *tab = (qt_tab *)buf;
     uint8_t *wbuf = buf + tbytes;
+    float part[QT_T * QT_R];
     for (int64_t t0 = 0; t0 < n_tok; t0 += tb) {
         const int64_t tn = n_tok - t0 < tb ? n_tok - t0 : tb;
         const uint8_t *xb0 = (const uint8_t *)x + (size_t)t0 * xrb;
         qt_pack_tab(type, nb, xb0, xrb, tn, tab);
-        for (int64_t r = r0; r < r1; r += QT_R) {
-            const int nr = r1 - r < QT_R ? (int)(r1 - r) : QT_R;
-            qt_pack_w(type, nb, (const uint8_t *)w, wrb, r, nr, we, wbuf);
-            int64_t t = 0;
-            for (; t < tn; t += QT_T) {
+        for (int64_t a = r0 - r0 % align; a < r1; a += QT_R) {
+            const int64_t lo = a > r0 ? a : r0, hi = a + QT_R < r1 ? a + QT_R : r1;
+            const int whole = lo == a, nr = (int)(hi - a);
+            pack(src, nb, we, a, nr, wbuf);
+            for (int64_t t = 0; t < tn; t += QT_T) {
                 const uint8_t *xt[QT_T];
                 const int nt = tn - t < QT_T ? (int)(tn - t) : QT_T;
                 for (int i = 0; i < nt; i++) xt[i] = xb0 + (size_t)(t + i) * xrb;
-                float *o = out + (size_t)(t0 + t) * os + (size_t)r;
-                if (nt == QT_T) qt_tile(wbuf, we, nb, xt, xb, xq, tab + t * nb, has_min, QT_T, nr, o, os);
+                float *o = whole ? out + (size_t)(t0 + t) * os + (size_t)a : part;
+                const size_t oos = whole ? os : QT_R;
+                if (nt == QT_T) qt_tile(wbuf, we, nb, xt, xb, xq, tab + t * nb, has_min, QT_T, nr, o, oos);
                 else
                     for (int i = 0; i < nt; i++)
-                        qt_tile(wbuf, we, nb, xt + i, xb, xq, tab + (t + i) * nb, has_min, 1, nr, o + (size_t)i * os, os);
+                        qt_tile(wbuf, we, nb, xt + i, xb, xq, tab + (t + i) * nb, has_min, 1, nr, o + (size_t)i * oos,
+                                oos);
+                if (!whole)
+                    for (int i = 0; i < nt; i++)
+                        for (int64_t r = lo; r < hi; r++)
+                            out[(size_t)(t0 + t + i) * os + (size_t)r] = part[(size_t)i * QT_R + (size_t)(r - a)];
             }
         }
     }
     free(buf);
+    return 1;
+}
+
+/* The file's rows as qt_gemm_tiles' source. */
+typedef struct qt_rows {
+    int type;
+    const uint8_t *w;
+    size_t wrb;
+} qt_rows;
+
+static void qt_pack_rows(const void *src, int64_t nb, size_t we, int64_t a, int nr, uint8_t *wbuf) {
+    const qt_rows *s = src;
+    qt_pack_w(s->type, nb, s->w, s->wrb, a, nr, we, wbuf);
+}
+
+/* The gemm (mono_gemm_fn) of a legacy type for n_tok >= 4; falls back to
+ * qx_gemm_any when its buffers cannot be allocated. */
+QX_INLINE void qt_gemm_legacy(int type, mono_vec_dot_fn dot, int64_t n, const void *w, size_t wrb, int64_t r0,
+                              int64_t r1, const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
+    const int64_t nb = n / QX_QK;
+    const qt_rows src = {type, (const uint8_t *)w, wrb};
+    if (n_tok < 4 || r0 >= r1 || nb <= 0 ||
+        !qt_gemm_tiles(type, nb, 1, qt_pack_rows, &src, r0, r1, x, xrb, n_tok, out, os))
+        qx_gemm_any(type, dot, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
 }
 
 /* ------------------------------------------------------------ K-quants
