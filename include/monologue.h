@@ -304,9 +304,14 @@ typedef struct mono_model_params {
      * same size and their file pages released (environment variable
      * MONO_NO_REPACK=1 does the same as this flag). */
     int no_repack;
+    /* Threads that repack at load (a temporary pool, gone when loading
+     * returns; the result does not depend on it): 0 = all online CPUs (at
+     * most 64), as mono_context_params.n_threads; negative or above 256 is
+     * refused with MONO_ERR_INVALID_ARG. */
+    int n_threads;
 } mono_model_params;
 
-/* Defaults: no progress callback. */
+/* Defaults: no progress callback, repacking where it pays, n_threads 0. */
 mono_model_params mono_model_params_default(void);
 
 /* Loads a model. params may be NULL (defaults). Architectures other than
