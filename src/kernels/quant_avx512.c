@@ -288,6 +288,11 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack[MONO_TYPE_Q4_K] = qk_repack_q4_K;
     k->unrepack[MONO_TYPE_Q4_K] = qk_unrepack_q4_K;
     k->gemm_repacked[MONO_TYPE_Q4_K] = qk_gemm_q4_K;
+    k->repack_rows[MONO_TYPE_Q5_K] = QR_ROWS;
+    k->repack_size[MONO_TYPE_Q5_K] = qk_repack_size_q5_K;
+    k->repack[MONO_TYPE_Q5_K] = qk_repack_q5_K;
+    k->unrepack[MONO_TYPE_Q5_K] = qk_unrepack_q5_K;
+    k->gemm_repacked[MONO_TYPE_Q5_K] = qk_gemm_q5_K;
     k->repack_rows[MONO_TYPE_Q6_K] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q6_K] = q6_repack_size_q6_K;
     k->repack[MONO_TYPE_Q6_K] = q6_repack_q6_K;

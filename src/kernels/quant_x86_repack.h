@@ -8,11 +8,15 @@
  * scale work and horizontal sums; with 16 rows side by side, one 512-bit
  * vpdpbusd serves all 16 rows (one row per 32-bit lane), the scales of a
  * block column are one vector, and nothing is summed across lanes. The
- * layouts are the same size as the file's rows (Q4_K: 64 bytes more per 16
- * rows and super-block, its 6-bit scales unpacked) and lose nothing:
- * unrepack gives back the file's bytes, which is how prefill (the tiled
- * GEMM of quant_x86_tile.h, which wants rows) reads a repacked matrix.
- * Tested by tests/c/test_quant_repack.c.
+ * layouts are the same size as the file's rows (Q4_K/Q5_K: 64 bytes more
+ * per 16 rows and super-block, their 6-bit scales unpacked) and lose
+ * nothing: unrepack gives back the file's bytes.
+ *
+ * Types: Q4_0, Q5_0, Q8_0, Q4_1, Q5_1 (one parameterized layout; prefill
+ * packs the tiled GEMM's register tiles straight from it, through the tile
+ * loop of quant_x86_tile.h) and Q4_K, Q5_K, Q6_K (prefill unrepacks 64-row
+ * slices into the file layout for that file's tiled GEMM). Tested by
+ * tests/c/test_quant_repack.c.
  */
 #ifndef MONO_KERNELS_QUANT_X86_REPACK_H
 #define MONO_KERNELS_QUANT_X86_REPACK_H
@@ -200,7 +204,8 @@ QX_INLINE __m512 qr_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
                 i1 = _mm512_dpbusd_epi32(i1, hi, _mm512_set1_epi32(yhi));
             }
         }
-        __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(dx[b - b0]));
+        __m512 sc = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)),
+                                  _mm512_set1_ps(dx[b - b0]));
         __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
         __m512 *acc = (b - b0) & 1 ? &acc1 : &acc0;
         *acc = _mm512_fmadd_ps(f, sc, *acc);
@@ -349,88 +354,128 @@ QR_TYPE(q4_1, QR_Q4_1)
 QR_TYPE(q5_1, QR_Q5_1)
 #undef QR_TYPE
 
-/* ------------------------------------------------ Q4_K repacked 16 rows wide */
+/* ------------------------------------------ the K types: layouts as row moves
+ *
+ * A K-type chunk holds one super-block column of a group of 16 rows. Each
+ * layout is written once, as a function that moves row j's super-block
+ * between the file (blk) and the chunk (c) in the direction to_file (1:
+ * unrepack), so that repack and unrepack cannot disagree; qk_walk runs it
+ * over the rows. */
+typedef void (*qk_row_fn)(uint8_t *c, uint8_t *blk, int j, int to_file);
+
+QX_INLINE void qk_mv(uint8_t *file, uint8_t *chunk, size_t bytes, int to_file) {
+    if (to_file) memcpy(file, chunk, bytes);
+    else memcpy(chunk, file, bytes);
+}
+
+/* Rows [r0, r1) (r0 % QR_ROWS == 0) of a matrix of nb super-blocks a row,
+ * file row r at file + (r - r0) * frb. Only the side that to_file names is
+ * written (callers cast their read-only side). */
+QX_INLINE void qk_walk(qk_row_fn row, size_t chunk_bytes, size_t block_bytes, int64_t nb, uint8_t *wr, int64_t r0,
+                       int64_t r1, uint8_t *file, size_t frb, int to_file) {
+    for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *c = wr + (size_t)(g * nb + b) * chunk_bytes;
+            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++)
+                row(c, file + (size_t)(g * QR_ROWS + j - r0) * frb + (size_t)b * block_bytes, j, to_file);
+        }
+}
+
+QX_INLINE size_t qk_size(int64_t rows, int64_t n, size_t chunk_bytes) {
+    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
+    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * chunk_bytes;
+}
+
+QX_INLINE void qk_repack(qk_row_fn row, size_t chunk_bytes, size_t block_bytes, const void *w, size_t wrb,
+                         int64_t rows, int64_t n, void *dst) {
+    memset(dst, 0, qk_size(rows, n, chunk_bytes)); /* padding rows; Q5_K's masks are or-ed in */
+    qk_walk(row, chunk_bytes, block_bytes, n / QX_QK_K, dst, 0, rows, (uint8_t *)w, wrb, 0);
+}
+
+QX_INLINE void qk_unrepack(qk_row_fn row, size_t chunk_bytes, size_t block_bytes, const void *wr, int64_t rows,
+                           int64_t n, int64_t r0, int64_t r1, void *dst, size_t drb) {
+    qk_walk(row, chunk_bytes, block_bytes, n / QX_QK_K, (uint8_t *)wr, r0, r1 < rows ? r1 : rows, dst, drb, 1);
+}
+
+/* ------------------------------------------ Q4_K and Q5_K repacked 16 rows wide */
 
 /* Per group of 16 rows and super-block, one chunk: d[16], dmin[16] (halves),
  * the 8 sub-block scales of the 16 rows (16 bytes per sub-block), the mins
  * as byte pairs (sub-blocks 2p, 2p+1) per row (32 bytes per p), then for each
- * 64-weight chunk c eight vectors whose lane j holds row j's qs[32c+4m..+3]:
- * low nibbles are sub-block 2c, high ones 2c+1. Sub-block sums are exact
- * int32, scaled with vpmulld; mins go through vpdpwssd against the
- * activation's bsums summed per sub-block (|sum| <= 32*127 fits int16). */
-#define QK_CHUNK (4 * QR_ROWS + 8 * QR_ROWS + 4 * 32 + 32 * 64)
+ * 64-weight chunk q eight vectors (m = 0..7) whose lane j holds row j's
+ * qs[32q+4m..+3]: low nibbles are sub-block 2q, high ones 2q+1. Q5_K adds
+ * its high bits as byte masks of those vectors, 16 bytes per vector 8q + m:
+ * 64 bits for the low nibbles (bit 4j+k = bit 2q of row j's qh[4m+k]), 64
+ * for the high ones (bit 2q+1). Sub-block sums are exact int32, scaled with
+ * vpmulld; mins go through vpdpwssd against the activation's bsums summed
+ * per sub-block (|sum| <= 32*127 fits int16). 64 bytes per group and
+ * super-block more than the rows (the scales unpacked). */
+#define QK_D 0
+#define QK_DMIN (2 * QR_ROWS)
+#define QK_SC (4 * QR_ROWS)
+#define QK_MN (12 * QR_ROWS)
+#define QK_QS (12 * QR_ROWS + 4 * 32)
+#define QK_QH (QK_QS + 32 * 64)
+#define QK_CHUNK(five) (QK_QH + ((five) ? 32 * 16 : 0))
+_Static_assert(offsetof(mono_block_q4_K, scales) == offsetof(mono_block_q5_K, scales) &&
+                   offsetof(mono_block_q4_K, dmin) == offsetof(mono_block_q5_K, dmin),
+               "Q4_K and Q5_K share their header");
 
-static size_t qk_repack_size_q4_K(int64_t rows, int64_t n) {
-    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
-    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * QK_CHUNK;
-}
+/* Bit 0 of each byte of w as 4 bits, and back (the products never carry). */
+QX_INLINE uint32_t qk_gather4(uint32_t w) { return ((w & 0x01010101u) * 0x01020408u) >> 24 & 0xF; }
+QX_INLINE uint32_t qk_spread4(uint32_t nib) { return (nib * 0x00204081u) & 0x01010101u; }
 
-static void qk_repack_q4_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
-    const int64_t nb = n / QX_QK_K, ng = (rows + QR_ROWS - 1) / QR_ROWS;
-    uint8_t *d = dst;
-    memset(d, 0, qk_repack_size_q4_K(rows, n));
-    for (int64_t g = 0; g < ng; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            uint8_t *c = d + (size_t)(g * nb + b) * QK_CHUNK;
-            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
-                const mono_block_q4_K *blk = (const mono_block_q4_K *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
-                uint8_t sc[8], mn[8];
-                mono_q4k_unpack_scales(blk->scales, sc, mn);
-                memcpy(c + 2 * j, &blk->d, 2);
-                memcpy(c + 2 * QR_ROWS + 2 * j, &blk->dmin, 2);
-                for (int s8 = 0; s8 < 8; s8++) c[4 * QR_ROWS + 16 * s8 + j] = sc[s8];
-                for (int p2 = 0; p2 < 4; p2++) {
-                    c[12 * QR_ROWS + 32 * p2 + 2 * j] = mn[2 * p2];
-                    c[12 * QR_ROWS + 32 * p2 + 2 * j + 1] = mn[2 * p2 + 1];
-                }
-                for (int q = 0; q < 4; q++)
-                    for (int m = 0; m < 8; m++)
-                        memcpy(c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, blk->qs + 32 * q + 4 * m, 4);
+/* Row j's qh[32] and the Q5_K masks. */
+QX_INLINE void qk_row_qh(uint8_t *masks, uint8_t *qh, int j, int to_file) {
+    for (int m = 0; m < 8; m++) {
+        uint32_t w = 0; /* qh[4m..4m+3] */
+        if (!to_file) memcpy(&w, qh + 4 * m, 4);
+        for (int bit = 0; bit < 8; bit++) { /* bit = 2q (low nibbles) or 2q + 1 (high) */
+            uint8_t *mk = masks + 16 * (8 * (bit / 2) + m) + 8 * (bit % 2);
+            uint64_t v;
+            memcpy(&v, mk, 8);
+            if (to_file) {
+                w |= qk_spread4((uint32_t)(v >> (4 * j)) & 0xF) << bit;
+            } else {
+                v |= (uint64_t)qk_gather4(w >> bit) << (4 * j);
+                memcpy(mk, &v, 8);
             }
         }
+        if (to_file) memcpy(qh + 4 * m, &w, 4);
+    }
 }
 
-static void qk_unrepack_q4_K(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst,
-                             size_t drb) {
-    const int64_t nb = n / QX_QK_K;
-    if (r1 > rows) r1 = rows;
-    for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * QK_CHUNK;
-            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
-                /* byte offsets, not struct members: dst rows need not be 2-byte aligned */
-                uint8_t *blk = (uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb + (size_t)b * sizeof(mono_block_q4_K);
-                uint8_t sc[8], mn[8];
-                memcpy(blk + offsetof(mono_block_q4_K, d), c + 2 * j, 2);
-                memcpy(blk + offsetof(mono_block_q4_K, dmin), c + 2 * QR_ROWS + 2 * j, 2);
-                for (int s8 = 0; s8 < 8; s8++) sc[s8] = c[4 * QR_ROWS + 16 * s8 + j];
-                for (int p2 = 0; p2 < 4; p2++) {
-                    mn[2 * p2] = c[12 * QR_ROWS + 32 * p2 + 2 * j];
-                    mn[2 * p2 + 1] = c[12 * QR_ROWS + 32 * p2 + 2 * j + 1];
-                }
-                mono_q4k_pack_scales(sc, mn, blk + offsetof(mono_block_q4_K, scales));
-                for (int q = 0; q < 4; q++)
-                    for (int m = 0; m < 8; m++)
-                        memcpy(blk + offsetof(mono_block_q4_K, qs) + 32 * q + 4 * m,
-                               c + 12 * QR_ROWS + 128 + 64 * (8 * q + m) + 4 * j, 4);
-            }
-        }
+QX_INLINE void qk_row(uint8_t *c, uint8_t *blk, int j, int to_file, int five) {
+    const size_t qs = five ? offsetof(mono_block_q5_K, qs) : offsetof(mono_block_q4_K, qs);
+    uint8_t sc[8], mn[8];
+    /* byte offsets, not struct members: unrepack's rows need not be 2-byte aligned */
+    qk_mv(blk + offsetof(mono_block_q4_K, d), c + QK_D + 2 * j, 2, to_file);
+    qk_mv(blk + offsetof(mono_block_q4_K, dmin), c + QK_DMIN + 2 * j, 2, to_file);
+    if (!to_file) mono_q4k_unpack_scales(blk + offsetof(mono_block_q4_K, scales), sc, mn);
+    for (int s = 0; s < 8; s++) qk_mv(sc + s, c + QK_SC + 16 * s + j, 1, to_file);
+    for (int p = 0; p < 4; p++) qk_mv(mn + 2 * p, c + QK_MN + 32 * p + 2 * j, 2, to_file);
+    if (to_file) mono_q4k_pack_scales(sc, mn, blk + offsetof(mono_block_q4_K, scales));
+    for (int q = 0; q < 4; q++)
+        for (int m = 0; m < 8; m++)
+            qk_mv(blk + qs + 32 * q + 4 * m, c + QK_QS + 64 * (8 * q + m) + 4 * j, 4, to_file);
+    if (five) qk_row_qh(c + QK_QH, blk + offsetof(mono_block_q5_K, qh), j, to_file);
 }
 
 /* 16 rows of group g against super-blocks [b0, b1) of one Q8_K row; s2[i]
  * holds the 4 int16 pairs of sub-block bsums of super-block b0 + i. */
 QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, int64_t b1, const uint8_t *x,
-                          const int32_t (*s2)[4]) {
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
+                          const int32_t (*s2)[4], int five) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), h10 = _mm512_set1_epi8(0x10);
     __m512 acc = _mm512_setzero_ps();
-    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QK_CHUNK;
-    for (int64_t b = b0; b < b1; b++, chunk += QK_CHUNK) {
+    const uint8_t *chunk = wr + (size_t)(g * nb + b0) * QK_CHUNK(five);
+    for (int64_t b = b0; b < b1; b++, chunk += QK_CHUNK(five)) {
         const mono_block_q8_K *yb = (const mono_block_q8_K *)x + b;
         __m512i isum = _mm512_setzero_si512(), msum = _mm512_setzero_si512();
         QX_UNROLL
-        for (int p2 = 0; p2 < 4; p2++)
-            msum = _mm512_dpwssd_epi32(msum, _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(chunk + 12 * QR_ROWS + 32 * p2))),
-                                       _mm512_set1_epi32(s2[b - b0][p2]));
+        for (int p2 = 0; p2 < 4; p2++) {
+            __m512i mn = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(chunk + QK_MN + 32 * p2)));
+            msum = _mm512_dpwssd_epi32(msum, mn, _mm512_set1_epi32(s2[b - b0][p2]));
+        }
         for (int q = 0; q < 4; q++) {
             __m512i lo0 = _mm512_setzero_si512(), lo1 = _mm512_setzero_si512();
             __m512i hi0 = _mm512_setzero_si512(), hi1 = _mm512_setzero_si512();
@@ -439,8 +484,19 @@ QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
                 int32_t ylo, yhi;
                 memcpy(&ylo, yb->qs + 64 * q + 4 * m, 4);
                 memcpy(&yhi, yb->qs + 64 * q + 32 + 4 * m, 4);
-                __m512i r = _mm512_loadu_si512(chunk + 12 * QR_ROWS + 128 + 64 * (8 * q + m));
-                __m512i l = _mm512_and_si512(r, m4), h = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                __m512i r = _mm512_loadu_si512(chunk + QK_QS + 64 * (8 * q + m)), l, h;
+                if (five) { /* (a & b) | c: the nibble and the fifth bit from the mask */
+                    uint64_t kl, kh;
+                    memcpy(&kl, chunk + QK_QH + 16 * (8 * q + m), 8);
+                    memcpy(&kh, chunk + QK_QH + 16 * (8 * q + m) + 8, 8);
+                    const __m512i bl = _mm512_maskz_mov_epi8((__mmask64)kl, h10);
+                    const __m512i bh = _mm512_maskz_mov_epi8((__mmask64)kh, h10);
+                    l = _mm512_ternarylogic_epi32(r, m4, bl, 0xEA);
+                    h = _mm512_ternarylogic_epi32(_mm512_srli_epi16(r, 4), m4, bh, 0xEA);
+                } else {
+                    l = _mm512_and_si512(r, m4);
+                    h = _mm512_and_si512(_mm512_srli_epi16(r, 4), m4);
+                }
                 if (m & 1) {
                     lo1 = _mm512_dpbusd_epi32(lo1, l, _mm512_set1_epi32(ylo));
                     hi1 = _mm512_dpbusd_epi32(hi1, h, _mm512_set1_epi32(yhi));
@@ -449,13 +505,14 @@ QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
                     hi0 = _mm512_dpbusd_epi32(hi0, h, _mm512_set1_epi32(yhi));
                 }
             }
-            __m512i sl = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 4 * QR_ROWS + 16 * (2 * q))));
-            __m512i sh = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 4 * QR_ROWS + 16 * (2 * q + 1))));
+            __m512i sl = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + QK_SC + 16 * (2 * q))));
+            __m512i sh = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(chunk + QK_SC + 16 * (2 * q + 1))));
             isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_add_epi32(lo0, lo1), sl));
             isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_add_epi32(hi0, hi1), sh));
         }
-        __m512 dv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)chunk)), _mm512_set1_ps(yb->d));
-        __m512 mv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + 2 * QR_ROWS))),
+        __m512 dv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + QK_D))),
+                                  _mm512_set1_ps(yb->d));
+        __m512 mv = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(chunk + QK_DMIN))),
                                   _mm512_set1_ps(yb->d));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dv, acc);
         acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), mv, acc);
@@ -463,14 +520,10 @@ QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
     return acc;
 }
 
-static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
-                         int64_t n_tok, float *out, size_t os) {
+/* gemm_repacked of Q4_K/Q5_K for n_tok < 4 (the matrix-vector kernel). */
+QX_INLINE void qk_gemv(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                       int64_t n_tok, float *out, size_t os, int five) {
     enum { CH = 64 }; /* super-blocks per activation chunk */
-    if (n_tok >= 4) {
-        qr_gemm_via_rows(MONO_TYPE_Q4_K, qk_unrepack_q4_K, qt_gemm_q4_K, qk_gemm_q4_K, n, wr, rows, r0, r1, x, xrb,
-                         n_tok, out, os);
-        return;
-    }
     const int64_t nb = n / QX_QK_K;
     int32_t s2[CH][4];
     if (r1 > rows) r1 = rows;
@@ -489,7 +542,7 @@ static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, in
             }
             for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++) {
                 float v[QR_ROWS];
-                _mm512_storeu_ps(v, qk_group(wr, nb, g, b0, b1, xt, (const int32_t(*)[4])s2));
+                _mm512_storeu_ps(v, qk_group(wr, nb, g, b0, b1, xt, (const int32_t(*)[4])s2, five));
                 for (int j = 0; j < QR_ROWS; j++) {
                     int64_t r = g * QR_ROWS + j;
                     if (r < r0 || r >= r1) continue;
@@ -500,6 +553,28 @@ static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, in
     }
 }
 
+#define QK_TYPE(tname, T, five)                                                                                  \
+    static void qk_row_##tname(uint8_t *c, uint8_t *blk, int j, int to_file) { qk_row(c, blk, j, to_file, five); } \
+    static size_t qk_repack_size_##tname(int64_t rows, int64_t n) { return qk_size(rows, n, QK_CHUNK(five)); }   \
+    static void qk_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
+        qk_repack(qk_row_##tname, QK_CHUNK(five), sizeof(mono_block_##tname), w, wrb, rows, n, dst);            \
+    }                                                                                                            \
+    static void qk_unrepack_##tname(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, \
+                                    size_t drb) {                                                                \
+        qk_unrepack(qk_row_##tname, QK_CHUNK(five), sizeof(mono_block_##tname), wr, rows, n, r0, r1, dst, drb); \
+    }                                                                                                            \
+    static void qk_gemm_##tname(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,  \
+                                size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
+        if (n_tok >= 4)                                                                                          \
+            qr_gemm_via_rows(MONO_TYPE_##T, qk_unrepack_##tname, qt_gemm_##tname, qk_gemm_##tname, n, wr, rows, \
+                             r0, r1, x, xrb, n_tok, out, os);                                                    \
+        else                                                                                                     \
+            qk_gemv(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                          \
+    }
+QK_TYPE(q4_K, Q4_K, 0)
+QK_TYPE(q5_K, Q5_K, 1)
+#undef QK_TYPE
+
 /* ------------------------------------------------ Q6_K repacked 16 rows wide */
 
 /* Per group of 16 rows and super-block (same size as the rows): d[16]
@@ -508,56 +583,32 @@ static void qk_gemm_q4_K(int64_t n, const void *wr, int64_t rows, int64_t r0, in
  * ql[64h+4m..], ql[64h+32+4m..], qh[32h+4m..]. Unsigned 6-bit values
  * (q + 32) are rebuilt in registers; each 16-weight group's sum is seeded
  * with -32 * its bsum (exact) and scaled with vpmulld. */
-#define Q6_CHUNK (2 * QR_ROWS + 16 * QR_ROWS + 2 * 8 * 3 * 64)
+#define Q6_SC (2 * QR_ROWS)
+#define Q6_Q (18 * QR_ROWS)
+#define Q6_CHUNK (Q6_Q + 2 * 8 * 3 * 64)
 
-static size_t q6_repack_size_q6_K(int64_t rows, int64_t n) {
-    if (rows <= 0 || n <= 0 || n % QX_QK_K) return 0;
-    return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * Q6_CHUNK;
+static void q6_row(uint8_t *c, uint8_t *blk, int j, int to_file) {
+    uint8_t *ql = blk + offsetof(mono_block_q6_K, ql), *qh = blk + offsetof(mono_block_q6_K, qh);
+    qk_mv(blk + offsetof(mono_block_q6_K, d), c + 2 * j, 2, to_file);
+    for (int k = 0; k < 16; k++) qk_mv(blk + offsetof(mono_block_q6_K, scales) + k, c + Q6_SC + 16 * k + j, 1, to_file);
+    for (int h = 0; h < 2; h++)
+        for (int m = 0; m < 8; m++) {
+            uint8_t *v = c + Q6_Q + 192 * (8 * h + m) + 4 * j;
+            qk_mv(ql + 64 * h + 4 * m, v, 4, to_file);
+            qk_mv(ql + 64 * h + 32 + 4 * m, v + 64, 4, to_file);
+            qk_mv(qh + 32 * h + 4 * m, v + 128, 4, to_file);
+        }
 }
 
+static size_t q6_repack_size_q6_K(int64_t rows, int64_t n) { return qk_size(rows, n, Q6_CHUNK); }
+
 static void q6_repack_q6_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
-    const int64_t nb = n / QX_QK_K, ng = (rows + QR_ROWS - 1) / QR_ROWS;
-    uint8_t *d = dst;
-    memset(d, 0, q6_repack_size_q6_K(rows, n));
-    for (int64_t g = 0; g < ng; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            uint8_t *c = d + (size_t)(g * nb + b) * Q6_CHUNK;
-            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < rows; j++) {
-                const mono_block_q6_K *blk = (const mono_block_q6_K *)((const uint8_t *)w + (size_t)(g * QR_ROWS + j) * wrb) + b;
-                memcpy(c + 2 * j, &blk->d, 2);
-                for (int k = 0; k < 16; k++) c[2 * QR_ROWS + 16 * k + j] = (uint8_t)blk->scales[k];
-                for (int h = 0; h < 2; h++)
-                    for (int m = 0; m < 8; m++) {
-                        uint8_t *v = c + 18 * QR_ROWS + 192 * (8 * h + m) + 4 * j;
-                        memcpy(v, blk->ql + 64 * h + 4 * m, 4);
-                        memcpy(v + 64, blk->ql + 64 * h + 32 + 4 * m, 4);
-                        memcpy(v + 128, blk->qh + 32 * h + 4 * m, 4);
-                    }
-            }
-        }
+    qk_repack(q6_row, Q6_CHUNK, sizeof(mono_block_q6_K), w, wrb, rows, n, dst);
 }
 
 static void q6_unrepack_q6_K(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst,
                              size_t drb) {
-    const int64_t nb = n / QX_QK_K;
-    if (r1 > rows) r1 = rows;
-    for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *c = (const uint8_t *)wr + (size_t)(g * nb + b) * Q6_CHUNK;
-            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++) {
-                uint8_t *blk = (uint8_t *)dst + (size_t)(g * QR_ROWS + j - r0) * drb + (size_t)b * sizeof(mono_block_q6_K);
-                uint8_t *ql = blk + offsetof(mono_block_q6_K, ql), *qh = blk + offsetof(mono_block_q6_K, qh);
-                memcpy(blk + offsetof(mono_block_q6_K, d), c + 2 * j, 2);
-                for (int k = 0; k < 16; k++) blk[offsetof(mono_block_q6_K, scales) + (size_t)k] = c[2 * QR_ROWS + 16 * k + j];
-                for (int h = 0; h < 2; h++)
-                    for (int m = 0; m < 8; m++) {
-                        const uint8_t *v = c + 18 * QR_ROWS + 192 * (8 * h + m) + 4 * j;
-                        memcpy(ql + 64 * h + 4 * m, v, 4);
-                        memcpy(ql + 64 * h + 32 + 4 * m, v + 64, 4);
-                        memcpy(qh + 32 * h + 4 * m, v + 128, 4);
-                    }
-            }
-        }
+    qk_unrepack(q6_row, Q6_CHUNK, sizeof(mono_block_q6_K), wr, rows, n, r0, r1, dst, drb);
 }
 
 QX_INLINE __m512i q6_dot4(__m512i acc, __m512i v, const int8_t *y) {
@@ -579,7 +630,7 @@ QX_INLINE __m512 q6_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
             for (int q = 0; q < 8; q++) i[q] = _mm512_set1_epi32(-32 * yb->bsums[8 * h + q]);
             QX_UNROLL
             for (int m = 0; m < 8; m++) {
-                const uint8_t *v = chunk + 18 * QR_ROWS + 192 * (8 * h + m);
+                const uint8_t *v = chunk + Q6_Q + 192 * (8 * h + m);
                 __m512i l0 = _mm512_loadu_si512(v), l1 = _mm512_loadu_si512(v + 64), qh = _mm512_loadu_si512(v + 128);
                 /* 0x0F ? low nibble : high bits at 0x30 (bit select) */
                 __m512i v1 = _mm512_ternarylogic_epi32(m4, l0, _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30), 0xCA);
@@ -596,7 +647,7 @@ QX_INLINE __m512 q6_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
             }
             QX_UNROLL
             for (int q = 0; q < 8; q++) {
-                __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(chunk + 2 * QR_ROWS + 16 * (8 * h + q))));
+                __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(chunk + Q6_SC + 16 * (8 * h + q))));
                 isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(i[q], sc));
             }
         }

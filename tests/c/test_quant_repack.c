@@ -3,6 +3,9 @@
  * (mono_kernels.repack / gemm_repacked, kernels.h):
  *   - repack_size refuses shapes it cannot hold and counts the padded groups;
  *   - unrepack gives back the file's bytes exactly (random bytes too);
+ *   - repacking the rows from the second group on by themselves gives the
+ *     whole matrix's bytes from there (the loader repacks slices of rows,
+ *     on several threads, into one buffer);
  *   - gemm_repacked on the repacked matrix equals the portable vec_dot loop
  *     on the original rows, for row counts around the group width (1, 15,
  *     16, 17, 40), rows ranges that start and end inside a group, 1..3
@@ -56,6 +59,16 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
                  (long long)rows, (long long)n, sz);
     uint8_t *wr = malloc(sz);
     k->repack[type](w, wrb, rows, n, wr);
+    const int64_t g = k->repack_rows[type];
+    if (rows > g) { /* a slice of whole groups lands where the whole matrix puts it */
+        const size_t per_group = k->repack_size[type](g, n), tail = k->repack_size[type](rows - g, n);
+        uint8_t *part = malloc(tail);
+        k->repack[type](w + (size_t)g * wrb, wrb, rows - g, n, part);
+        MT_CHECK_MSG(t, per_group + tail == sz && !memcmp(part, wr + per_group, tail),
+                     "%s rows=%lld n=%lld: rows %lld.. repacked alone differ", tr->name, (long long)rows, (long long)n,
+                     (long long)g);
+        free(part);
+    }
     /* unrepack gives the file's bytes back, from the first group and from the second */
     for (int64_t u0 = 0; u0 < rows; u0 += k->repack_rows[type]) {
         if (u0 > (int64_t)k->repack_rows[type]) break;
@@ -129,5 +142,7 @@ void suite_quant_repack(mt_ctx *t) {
                 }
             }
     }
-    if (!any) mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K, Q6_K)");
+    if (!any)
+        mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_1, Q5_1, Q4_K, Q5_K, "
+                   "Q6_K)");
 }
