@@ -28,7 +28,8 @@ static float max_abs_diff(const float *a, const float *b, size_t n) {
     float m = 0;
     for (size_t i = 0; i < n; i++) {
         float d = fabsf(a[i] - b[i]);
-        if (!(d <= m)) m = d; /* NaN counts as a failure */
+        if (d != d) return d; /* NaN counts as a failure */
+        if (d > m) m = d;
     }
     return m;
 }
@@ -89,6 +90,70 @@ static void check_swiglu(mt_ctx *t, const mono_kernels *k, int n_threads, int ga
     free(s.xq);
     free(s.wrow);
     free(x), free(g1), free(u1), free(g2), free(u2), free(kg), free(ku);
+    mono_threadpool_free(pool);
+}
+
+/* Scratch for products of up to n_tok rows of D columns against types. */
+static void scratch_init(mono_matmul_scratch *s, const int *types, int n_types, int64_t D, int64_t n_tok, int n_threads) {
+    memset(s, 0, sizeof *s);
+    size_t xq = 0;
+    for (int i = 0; i < n_types; i++) {
+        int ok = 1;
+        size_t b = mono_matmul_xq_bytes(types[i], D, n_tok, &ok);
+        if (b > xq) xq = b;
+    }
+    s->xq_bytes = xq * MONO_MATMUL_MAX_GROUP;
+    s->xq = malloc(s->xq_bytes ? s->xq_bytes : 1);
+    s->max_cols = D;
+    s->n_threads = n_threads;
+    s->wrow = malloc(sizeof(float) * (size_t)(D * n_threads));
+}
+
+/* Decode on a pool hands rows out in chunks that threads steal from each
+ * other (runtime/worksplit.h): with matrices of many chunks, every row of
+ * mono_matmul, mono_matmul_group and mono_matmul_swiglu must come out
+ * bit-identical to the single-threaded product (same kernel per row). */
+static void check_chunked(mt_ctx *t, const mono_kernels *k, int type, int64_t F, int64_t D, int n_threads,
+                          int64_t n_tok) {
+    mono_error err;
+    mono_threadpool *pool = NULL;
+    if (!MT_CHECK(t, mono_threadpool_init(&pool, n_threads, &err) == MONO_OK)) return;
+    void *keep[3];
+    mono_matrix w[3] = {make_matrix(type, F, D, 3, &keep[0]), make_matrix(type, F / 7 + 1, D, 5, &keep[1]),
+                        make_matrix(type, F / 3 + 5, D, 9, &keep[2])};
+    int64_t rows = w[0].n_rows + w[1].n_rows + w[2].n_rows;
+    unsigned seed = 17;
+    float *x = malloc(sizeof(float) * (size_t)(n_tok * D));
+    for (int64_t i = 0; i < n_tok * D; i++) x[i] = frand(&seed);
+    float *ref = malloc(sizeof(float) * (size_t)(rows * n_tok)), *got = malloc(sizeof(float) * (size_t)(rows * n_tok));
+    float *up_ref = malloc(sizeof(float) * (size_t)(F * n_tok)), *up_got = malloc(sizeof(float) * (size_t)(F * n_tok));
+    mono_matmul_scratch s;
+    scratch_init(&s, &type, 1, D, n_tok, n_threads);
+    const mono_matrix *ws[3] = {&w[0], &w[1], &w[2]};
+    float *outs_ref[3] = {ref, ref + w[0].n_rows * n_tok, ref + (w[0].n_rows + w[1].n_rows) * n_tok};
+    float *outs_got[3] = {got, got + w[0].n_rows * n_tok, got + (w[0].n_rows + w[1].n_rows) * n_tok};
+    const char *name = mono_type_get(type)->name;
+    /* one matrix */
+    memset(got, 0xff, sizeof(float) * (size_t)(F * n_tok)); /* NaNs: a row nobody wrote fails */
+    mono_matmul(k, NULL, &w[0], x, n_tok, ref, (size_t)F, &s);
+    mono_matmul(k, pool, &w[0], x, n_tok, got, (size_t)F, &s);
+    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(F * n_tok)) == 0.0f, "chunked matmul %s F=%lld threads=%d: %g", name,
+                 (long long)F, n_threads, (double)max_abs_diff(ref, got, (size_t)(F * n_tok)));
+    /* a group of three */
+    memset(got, 0xff, sizeof(float) * (size_t)(rows * n_tok));
+    mono_matmul_group(k, NULL, ws, outs_ref, 3, x, n_tok, &s);
+    mono_matmul_group(k, pool, ws, outs_got, 3, x, n_tok, &s);
+    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(rows * n_tok)) == 0.0f, "chunked group %s threads=%d: %g", name,
+                 n_threads, (double)max_abs_diff(ref, got, (size_t)(rows * n_tok)));
+    /* gate/up with SwiGLU (w[0] as both) */
+    memset(got, 0xff, sizeof(float) * (size_t)(F * n_tok));
+    memset(up_got, 0xff, sizeof(float) * (size_t)(F * n_tok));
+    mono_matmul_swiglu(k, NULL, &w[0], &w[0], x, n_tok, ref, up_ref, &s);
+    mono_matmul_swiglu(k, pool, &w[0], &w[0], x, n_tok, got, up_got, &s);
+    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(F * n_tok)) == 0.0f && max_abs_diff(up_ref, up_got, (size_t)(F * n_tok)) == 0.0f,
+                 "chunked swiglu %s threads=%d: %g", name, n_threads, (double)max_abs_diff(ref, got, (size_t)(F * n_tok)));
+    free(s.xq), free(s.wrow), free(x), free(ref), free(got), free(up_ref), free(up_got);
+    for (int i = 0; i < 3; i++) free(keep[i]);
     mono_threadpool_free(pool);
 }
 
@@ -186,6 +251,13 @@ void suite_matmul(mt_ctx *t) {
             check_swiglu(t, &k, th, MONO_TYPE_Q4_0, MONO_TYPE_Q5_1, 37, 64, toks[i]);
             check_swiglu(t, &k, th, MONO_TYPE_Q4_K, MONO_TYPE_Q6_K, 37, 256, toks[i]);
             check_swiglu(t, &k, th, MONO_TYPE_F16, MONO_TYPE_F32, 37, 40, toks[i]);
+        }
+    /* decode split in stolen chunks: 1 KiB f32 rows make 48-row chunks */
+    for (int th = 2; th <= 3; th++)
+        for (int64_t nt = 1; nt <= 2; nt++) {
+            check_chunked(t, &k, MONO_TYPE_F32, 3001, 256, th, nt);
+            check_chunked(t, &k, MONO_TYPE_Q8_0, 2500, 1024, th, nt);
+            check_chunked(t, &k, MONO_TYPE_Q4_K, 1999, 512, th, nt);
         }
     int hds[] = {8, 64, 80, 128};
     for (size_t i = 0; i < sizeof hds / sizeof *hds; i++)
