@@ -258,12 +258,19 @@ typedef struct repack_slice {
 } repack_slice;
 
 typedef struct repack_plan {
-    const mono_model *m;
+    mono_model *m;
     repack_job *jobs;
     repack_slice *slices;
     int n_jobs, n_slices;
     atomic_int next;             /* next slice to claim */
     int end;                     /* this round claims slices below end */
+    /* The tokenizer is built by one of the threads meanwhile (it is the
+     * longest serial part of a load), with its own error. */
+    int with_tokenizer;
+    atomic_int tokenizer_claimed;
+    atomic_int stop;             /* the tokenizer failed: repacking is moot */
+    mono_status tokenizer_status;
+    mono_error tokenizer_err;
 } repack_plan;
 
 static void repack_plan_free(repack_plan *p) {
@@ -330,7 +337,12 @@ static void repack_task(void *arg, int ith, int nth) {
     (void)ith, (void)nth;
     repack_plan *p = arg;
     const mono_kernels *k = &p->m->kernels;
+    if (p->with_tokenizer && !atomic_exchange(&p->tokenizer_claimed, 1)) {
+        p->tokenizer_status = mono_model_load_tokenizer(p->m, &p->tokenizer_err);
+        if (p->tokenizer_status != MONO_OK) atomic_store(&p->stop, 1);
+    }
     for (;;) {
+        if (atomic_load_explicit(&p->stop, memory_order_relaxed)) return;
         int i = atomic_fetch_add(&p->next, 1);
         if (i >= p->end) return;
         const repack_slice *s = &p->slices[i];
@@ -360,10 +372,11 @@ static int online_cpus(void) {
 }
 
 /* Splits the queued matrices into slices and runs them on n_threads
- * threads (fewer if there are fewer slices). A pool that cannot start
- * (no threads left in the process) leaves the work to this thread. */
+ * threads (fewer if there are fewer slices), one of which also builds the
+ * tokenizer (*tokenizer_done = 1 then). A pool that cannot start (no
+ * threads left in the process) leaves the work to this thread. */
 static mono_status repack_plan_run(repack_plan *p, const mono_model_params *params, int n_threads, float share,
-                                   mono_error *err) {
+                                   int *tokenizer_done, mono_error *err) {
     if (p->n_slices == 0) return MONO_OK;
     p->slices = malloc((size_t)p->n_slices * sizeof *p->slices);
     if (!p->slices) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
@@ -377,6 +390,7 @@ static mono_status repack_plan_run(repack_plan *p, const mono_model_params *para
     mono_threadpool *pool = NULL;
     mono_error pool_err;
     if (nth > 1 && mono_threadpool_init(&pool, nth, &pool_err) != MONO_OK) pool = NULL;
+    p->with_tokenizer = pool != NULL;
     int has_progress = params && params->progress;
     int per_round = has_progress ? (p->n_slices + REPACK_ROUNDS - 1) / REPACK_ROUNDS : p->n_slices;
     mono_status s = MONO_OK;
@@ -385,6 +399,14 @@ static mono_status repack_plan_run(repack_plan *p, const mono_model_params *para
         p->end = p->n_slices - lo < per_round ? p->n_slices : lo + per_round;
         if (pool) mono_threadpool_run(pool, repack_task, p);
         else repack_task(p, 0, 1);
+        if (p->with_tokenizer) {
+            *tokenizer_done = 1;
+            if (p->tokenizer_status != MONO_OK) {
+                if (err) *err = p->tokenizer_err;
+                s = p->tokenizer_status;
+                break;
+            }
+        }
         if (has_progress && report(params, share + (1.0f - share) * (float)p->end / (float)p->n_slices)) {
             s = mono_error_set(err, MONO_ERR_CANCELLED, "loading cancelled by the progress callback");
             break;
@@ -402,9 +424,11 @@ static int repack_wanted(const mono_model_params *params, int mapped) {
 }
 
 /* Repacks every matrix the kernels have a faster layout for, on all
- * threads; share is the fraction of progress already reported. The packed
+ * threads (building the tokenizer meanwhile: *tokenizer_done says if it
+ * did); share is the fraction of progress already reported. The packed
  * pointers are set only once every slice is done. */
-static mono_status repack_model(mono_model *m, const mono_model_params *params, float share, mono_error *err) {
+static mono_status repack_model(mono_model *m, const mono_model_params *params, float share, int *tokenizer_done,
+                                mono_error *err) {
     const int per_layer = 7;
     repack_plan p;
     memset(&p, 0, sizeof p);
@@ -421,7 +445,7 @@ static mono_status repack_model(mono_model *m, const mono_model_params *params, 
      * from the repacked copy too (forward.c, embed_row) */
     if (s == MONO_OK) s = repack_plan_add(&p, m, &m->output, err);
     int n_threads = params && params->n_threads > 0 ? params->n_threads : online_cpus();
-    if (s == MONO_OK) s = repack_plan_run(&p, params, n_threads, share, err);
+    if (s == MONO_OK) s = repack_plan_run(&p, params, n_threads, share, tokenizer_done, err);
     if (s == MONO_OK) {
         for (int jb = 0; jb < p.n_jobs; jb++) {
             p.jobs[jb].w->packed = p.jobs[jb].dst;
@@ -444,9 +468,10 @@ static mono_status finish_load(mono_model *m, const mono_model_params *params, i
                                mono_error *err) {
     int repack = repack_wanted(params, mapped);
     float share = repack ? 0.1f : 1.0f; /* of the progress, binding's */
+    int tokenizer_done = 0;
     mono_status s = bind_model(m, params, share, err);
-    if (s == MONO_OK && repack) s = repack_model(m, params, share, err);
-    if (s == MONO_OK) s = mono_model_load_tokenizer(m, err);
+    if (s == MONO_OK && repack) s = repack_model(m, params, share, &tokenizer_done, err);
+    if (s == MONO_OK && !tokenizer_done) s = mono_model_load_tokenizer(m, err);
     if (s == MONO_OK && report(params, 1.0f))
         s = mono_error_set(err, MONO_ERR_CANCELLED, "loading cancelled by the progress callback");
     if (s != MONO_OK) {

@@ -522,11 +522,34 @@ static int synth_tensor(mono_gguf_writer *w, const char *name, int type, int64_t
     return ok;
 }
 
-static int synth_model(mt_ctx *t, const char *path) {
+/* A byte-level BPE vocabulary: the 256 byte tokens (GPT-2's printable
+ * stand-ins), "he", and one merge, or (bad) a merge line the loader must
+ * refuse. Strings are written into text (at least 256 * 3 bytes). */
+static int synth_tokenizer(mono_gguf_writer *w, int bad, char *text, mono_error *err) {
+    const char *tokens[257], *merges[1] = {bad ? "h e x" : "h e"};
+    char *o = text;
+    for (int b = 0, extra = 0; b < 256; b++) {
+        int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        unsigned cp = printable ? (unsigned)b : 256u + (unsigned)extra++;
+        tokens[b] = o;
+        if (cp < 0x80) *o++ = (char)cp;
+        else { *o++ = (char)(0xC0 | (cp >> 6)); *o++ = (char)(0x80 | (cp & 0x3F)); }
+        *o++ = '\0';
+    }
+    tokens[256] = "he";
+    return mono_gguf_writer_add_kv_str(w, "tokenizer.ggml.model", "gpt2", err) == MONO_OK &&
+           mono_gguf_writer_add_kv_arr_str(w, "tokenizer.ggml.tokens", tokens, NULL, 257, err) == MONO_OK &&
+           mono_gguf_writer_add_kv_arr_str(w, "tokenizer.ggml.merges", merges, NULL, 1, err) == MONO_OK;
+}
+
+/* tok: 0 no tokenizer, 1 a small valid one, 2 a malformed one. */
+static int synth_model(mt_ctx *t, const char *path, int tok) {
     mono_error err = {0};
     mono_gguf_writer *w = mono_gguf_writer_init();
     uint32_t seed = 12345;
+    char tok_text[256 * 3];
     int ok = w != NULL;
+    ok = ok && (!tok || synth_tokenizer(w, tok == 2, tok_text, &err));
     ok = ok && mono_gguf_writer_add_kv_str(w, "general.architecture", "qwen2", &err) == MONO_OK;
     ok = ok && mono_gguf_writer_add_kv_u32(w, "qwen2.block_count", 1, &err) == MONO_OK;
     ok = ok && mono_gguf_writer_add_kv_u32(w, "qwen2.embedding_length", SY_EMBD, &err) == MONO_OK;
@@ -608,7 +631,7 @@ static void test_repack_threads(mt_ctx *t) {
     int fd = mkstemp(path);
     if (!MT_CHECK(t, fd >= 0)) return;
     close(fd);
-    if (!synth_model(t, path)) { remove(path); return; }
+    if (!synth_model(t, path, 0)) { remove(path); return; }
     mono_kernels k;
     mono_kernels_init(&k);
     const size_t n_logits = 2 * 10 * SY_VOCAB;
@@ -694,9 +717,51 @@ static void test_repack_threads(mt_ctx *t) {
     remove(path);
 }
 
+/* One thread builds the tokenizer while the others repack: the same
+ * tokenizer as a load on one thread, and a malformed one fails the load
+ * with its own message (and leaks nothing). */
+static void test_repack_tokenizer(mt_ctx *t) {
+    char path[] = "/tmp/mono_repack_tok_XXXXXX";
+    int fd = mkstemp(path);
+    if (!MT_CHECK(t, fd >= 0)) return;
+    close(fd);
+    mono_error err;
+    int32_t *ids[2] = {NULL, NULL};
+    size_t n_ids[2] = {0, 0};
+    if (synth_model(t, path, 1)) {
+        for (int i = 0; i < 2; i++) {
+            mono_model_params mp = mono_model_params_default();
+            mp.n_threads = i + 1;
+            mono_model *m = NULL;
+            if (!MT_CHECK_MSG(t, mono_model_load(path, &mp, &m, &err) == MONO_OK, "%s", err.message)) continue;
+            const mono_tokenizer *tok = mono_model_tokenizer(m);
+            if (MT_CHECK_MSG(t, tok != NULL, "n_threads %d: no tokenizer (%s)", i + 1, mono_model_tokenizer_note(m)))
+                MT_CHECK(t, mono_tokenizer_encode(tok, "hehe!", 5, 0, &ids[i], &n_ids[i], &err) == MONO_OK);
+            mono_model_free(m);
+        }
+        /* "he" twice (the merge), then "!" (byte 0x21 is token 0x21) */
+        MT_CHECK(t, n_ids[0] == 3 && ids[0] && ids[0][0] == 256 && ids[0][1] == 256 && ids[0][2] == '!');
+        MT_CHECK(t, n_ids[1] == n_ids[0] && ids[1] && ids[0] && !memcmp(ids[0], ids[1], n_ids[0] * sizeof *ids[0]));
+    }
+    mono_free(ids[0]);
+    mono_free(ids[1]);
+    if (synth_model(t, path, 2)) {
+        for (int nt = 1; nt <= 2; nt++) {
+            mono_model_params mp = mono_model_params_default();
+            mp.n_threads = nt;
+            mono_model *m = (mono_model *)&mp;
+            MT_CHECK_EQ_INT(t, mono_model_load(path, &mp, &m, &err), MONO_ERR_FORMAT);
+            MT_CHECK_MSG(t, m == NULL && strstr(err.message, "tokenizer") && strstr(err.message, "merge 0"),
+                         "n_threads %d: %s", nt, err.message);
+        }
+    }
+    remove(path);
+}
+
 void suite_model_api(mt_ctx *t) {
     test_widen_f16(t);
     test_repack_threads(t);
+    test_repack_tokenizer(t);
     golden g;
     if (!golden_open(t, &g, "tiny-f32")) return;
     mono_model *m = NULL;
