@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "model/vmath.h"
-#include "runtime/worksplit.h"
 
 /* 1 when w can run through vec_dot/gemm (else the float fallback). */
 int mono_matmul_has_kernels(const mono_kernels *k, const mono_matrix *w) {
@@ -85,8 +84,6 @@ typedef struct matmul_task {
     const void *xc;              /* activations in vec_dot_type, or NULL */
     size_t xc_row_bytes;
     void (*convert)(const float *, void *, int64_t);
-    mono_worksplit *split;       /* decode: chunks of rows, with stealing; NULL: one slice per thread */
-    int64_t chunk_rows;
 } matmul_task;
 
 static void convert_task(void *arg, int ith, int nth) {
@@ -114,39 +111,13 @@ static float *thread_wrow(const mono_matmul_scratch *s, int ith) {
     return s->wrow ? s->wrow + (size_t)ith * (size_t)s->max_cols : NULL;
 }
 
-/* Decode splits rows into chunks of about this many weight bytes: small
- * enough that a thread finishing early finds work to take over, large
- * enough that each claim (one atomic) streams tens of microseconds. */
-#define CHUNK_BYTES (48 * 1024)
-
-/* Products with at most this many tokens are split into stolen chunks;
- * prefill's GEMMs keep one slice per thread (each slice reuses its
- * activation blocks over all its rows). */
-#define CHUNKED_MAX_TOK 2
-
-/* Rows per chunk: a multiple of align near CHUNK_BYTES of weights. */
-static int64_t chunk_rows_for(size_t row_bytes, int align) {
-    int64_t r = row_bytes ? (int64_t)(CHUNK_BYTES / row_bytes) : 1;
-    if (r < 1) r = 1;
-    if (align > 1) r = (r + align - 1) / align * align;
-    return r;
-}
-
 static void rows_task(void *arg, int ith, int nth) {
     matmul_task *m = arg;
-    float *wrow = thread_wrow(m->s, ith);
-    if (m->split) {
-        long long c;
-        while (mono_worksplit_next(m->split, ith, &c)) {
-            int64_t lo = c * m->chunk_rows, hi = lo + m->chunk_rows < m->w->n_rows ? lo + m->chunk_rows : m->w->n_rows;
-            mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride, wrow);
-        }
-        return;
-    }
     long long lo, hi;
     split_rows(m->w->n_rows, row_align(m->k, m->w), ith, nth, &lo, &hi);
     if (lo >= hi) return;
-    mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride, wrow);
+    mono_matmul_rows(m->k, m->w, lo, hi, m->xc, m->xc_row_bytes, m->x, m->n_tok, m->out, m->out_stride,
+                     thread_wrow(m->s, ith));
 }
 
 static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
@@ -156,7 +127,7 @@ static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
 
 void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w, const float *x, int64_t n_tok,
                  float *out, size_t out_stride, mono_matmul_scratch *s) {
-    matmul_task m = {k, w, x, n_tok, out, out_stride, s, NULL, 0, NULL, NULL, 0};
+    matmul_task m = {k, w, x, n_tok, out, out_stride, s, NULL, 0, NULL};
     if (mono_matmul_has_kernels(k, w)) {
         mono_type vdt = mono_type_get(w->type)->vec_dot_type;
         if (vdt == MONO_TYPE_F32) {
@@ -170,12 +141,6 @@ void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix
             if (n_tok < 4) convert_task(&m, 0, 1);
             else run(pool, convert_task, &m);
         }
-    }
-    mono_worksplit split;
-    if (pool && n_tok <= CHUNKED_MAX_TOK && mono_threadpool_size(pool) > 1) {
-        m.chunk_rows = chunk_rows_for(w->row_bytes, row_align(k, w));
-        mono_worksplit_init(&split, (w->n_rows + m.chunk_rows - 1) / m.chunk_rows, mono_threadpool_size(pool));
-        m.split = &split;
     }
     run(pool, rows_task, &m);
 }
@@ -193,13 +158,16 @@ typedef struct group_task {
     const void *xc[MONO_MATMUL_MAX_GROUP];   /* activations for ws[i], or NULL (float path) */
     size_t xc_row_bytes[MONO_MATMUL_MAX_GROUP];
     int64_t total_rows;
-    int align;                   /* the largest row group of ws (see split_rows) */
-    mono_worksplit *split;       /* as in matmul_task */
-    int64_t chunk_rows;
 } group_task;
 
-/* Rows [lo, hi) of the matrices stacked one after another. */
-static void group_rows(group_task *g, long long lo, long long hi, float *wrow) {
+static void group_rows_task(void *arg, int ith, int nth) {
+    group_task *g = arg;
+    long long lo, hi;
+    int align = 1;
+    for (int i = 0; i < g->count; i++)
+        if (row_align(g->k, g->ws[i]) > align) align = row_align(g->k, g->ws[i]);
+    split_rows(g->total_rows, align, ith, nth, &lo, &hi);
+    float *wrow = thread_wrow(g->s, ith);
     int64_t base = 0;
     for (int i = 0; i < g->count && lo < hi; i++) {
         const mono_matrix *w = g->ws[i];
@@ -209,33 +177,6 @@ static void group_rows(group_task *g, long long lo, long long hi, float *wrow) {
                              (size_t)w->n_rows, wrow);
         base += w->n_rows;
     }
-}
-
-static void group_rows_task(void *arg, int ith, int nth) {
-    group_task *g = arg;
-    float *wrow = thread_wrow(g->s, ith);
-    long long lo, hi, c;
-    if (g->split) {
-        while (mono_worksplit_next(g->split, ith, &c)) {
-            lo = c * g->chunk_rows;
-            hi = lo + g->chunk_rows < g->total_rows ? lo + g->chunk_rows : g->total_rows;
-            group_rows(g, lo, hi, wrow);
-        }
-        return;
-    }
-    split_rows(g->total_rows, g->align, ith, nth, &lo, &hi);
-    group_rows(g, lo, hi, wrow);
-}
-
-/* Decode: chunks of rows of n_rows stacked rows (see rows_task). */
-static void group_chunk(group_task *g, mono_worksplit *split, mono_threadpool *pool, int64_t n_rows) {
-    if (!pool || g->n_tok > CHUNKED_MAX_TOK || mono_threadpool_size(pool) < 2) return;
-    size_t row_bytes = 0;
-    for (int i = 0; i < g->count; i++)
-        if (g->ws[i]->row_bytes > row_bytes) row_bytes = g->ws[i]->row_bytes;
-    g->chunk_rows = chunk_rows_for(row_bytes, g->align);
-    mono_worksplit_init(split, (n_rows + g->chunk_rows - 1) / g->chunk_rows, mono_threadpool_size(pool));
-    g->split = split;
 }
 
 /* Fills g and converts x once per distinct vec_dot_type of ws. */
@@ -249,12 +190,10 @@ static void group_prepare(group_task *g, const mono_kernels *k, mono_threadpool 
     g->x = x;
     g->n_tok = n_tok;
     g->s = s;
-    g->align = 1;
     size_t slot = s->xq_bytes / MONO_MATMUL_MAX_GROUP;
     for (int i = 0; i < count; i++) {
         const mono_matrix *w = ws[i];
         g->total_rows += w->n_rows;
-        if (row_align(k, w) > g->align) g->align = row_align(k, w);
         if (!mono_matmul_has_kernels(k, w)) continue;
         mono_type vdt = mono_type_get(w->type)->vec_dot_type;
         if (vdt == MONO_TYPE_F32) {
@@ -269,7 +208,7 @@ static void group_prepare(group_task *g, const mono_kernels *k, mono_threadpool 
                 g->xc_row_bytes[i] = g->xc_row_bytes[j];
             }
         if (g->xc[i]) continue;
-        matmul_task m = {k, w, x, n_tok, NULL, 0, s, NULL, 0, NULL, NULL, 0};
+        matmul_task m = {k, w, x, n_tok, NULL, 0, s, NULL, 0, NULL};
         m.convert = k->quantize_row[vdt] ? k->quantize_row[vdt] : mono_type_get(vdt)->from_float;
         m.xc_row_bytes = mono_type_row_bytes(vdt, w->n_cols);
         mono_matmul_scratch sub = *s;
@@ -285,9 +224,7 @@ static void group_prepare(group_task *g, const mono_kernels *k, mono_threadpool 
 void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *const *ws, float *const *outs,
                        int count, const float *x, int64_t n_tok, mono_matmul_scratch *s) {
     group_task g;
-    mono_worksplit split;
     group_prepare(&g, k, pool, ws, outs, count, x, n_tok, s);
-    group_chunk(&g, &split, pool, g.total_rows);
     run(pool, group_rows_task, &g);
 }
 
@@ -295,8 +232,14 @@ void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_
 
 /* Each slice takes the same rows [lo, hi) of gate and up, so it can apply
  * silu(gate) * up to its own columns of the output with no extra pool run. */
-static void swiglu_rows(group_task *g, long long lo, long long hi, float *wrow) {
+static void swiglu_rows_task(void *arg, int ith, int nth) {
+    group_task *g = arg;
     const mono_matrix *wg = g->ws[0], *wu = g->ws[1];
+    long long lo, hi;
+    int align = row_align(g->k, wg) > row_align(g->k, wu) ? row_align(g->k, wg) : row_align(g->k, wu);
+    split_rows(wg->n_rows, align, ith, nth, &lo, &hi);
+    if (lo >= hi) return;
+    float *wrow = thread_wrow(g->s, ith);
     size_t F = (size_t)wg->n_rows;
     mono_matmul_rows(g->k, wg, lo, hi, g->xc[0], g->xc_row_bytes[0], g->x, g->n_tok, g->outs[0], F, wrow);
     mono_matmul_rows(g->k, wu, lo, hi, g->xc[1], g->xc_row_bytes[1], g->x, g->n_tok, g->outs[1], F, wrow);
@@ -307,31 +250,12 @@ static void swiglu_rows(group_task *g, long long lo, long long hi, float *wrow) 
     }
 }
 
-static void swiglu_rows_task(void *arg, int ith, int nth) {
-    group_task *g = arg;
-    float *wrow = thread_wrow(g->s, ith);
-    const int64_t n_rows = g->ws[0]->n_rows;
-    long long lo, hi, c;
-    if (g->split) {
-        while (mono_worksplit_next(g->split, ith, &c)) {
-            lo = c * g->chunk_rows;
-            hi = lo + g->chunk_rows < n_rows ? lo + g->chunk_rows : n_rows;
-            swiglu_rows(g, lo, hi, wrow);
-        }
-        return;
-    }
-    split_rows(n_rows, g->align, ith, nth, &lo, &hi);
-    if (lo < hi) swiglu_rows(g, lo, hi, wrow);
-}
-
 void mono_matmul_swiglu(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w_gate,
                         const mono_matrix *w_up, const float *x, int64_t n_tok, float *gate, float *up,
                         mono_matmul_scratch *s) {
     const mono_matrix *ws[2] = {w_gate, w_up};
     float *outs[2] = {gate, up};
     group_task g;
-    mono_worksplit split;
     group_prepare(&g, k, pool, ws, outs, 2, x, n_tok, s);
-    group_chunk(&g, &split, pool, w_gate->n_rows);
     run(pool, swiglu_rows_task, &g);
 }

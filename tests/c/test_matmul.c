@@ -109,11 +109,11 @@ static void scratch_init(mono_matmul_scratch *s, const int *types, int n_types, 
     s->wrow = malloc(sizeof(float) * (size_t)(D * n_threads));
 }
 
-/* Decode on a pool hands rows out in chunks that threads steal from each
- * other (runtime/worksplit.h): with matrices of many chunks, every row of
- * mono_matmul, mono_matmul_group and mono_matmul_swiglu must come out
- * bit-identical to the single-threaded product (same kernel per row). */
-static void check_chunked(mt_ctx *t, const mono_kernels *k, int type, int64_t F, int64_t D, int n_threads,
+/* Split over a pool, every row of mono_matmul, mono_matmul_group (rows of
+ * several matrices split as one range) and mono_matmul_swiglu must come out
+ * bit-identical to the single-threaded product (same kernel per row), with
+ * no row left unwritten (the outputs start as NaN). */
+static void check_pooled(mt_ctx *t, const mono_kernels *k, int type, int64_t F, int64_t D, int n_threads,
                           int64_t n_tok) {
     mono_error err;
     mono_threadpool *pool = NULL;
@@ -137,13 +137,13 @@ static void check_chunked(mt_ctx *t, const mono_kernels *k, int type, int64_t F,
     memset(got, 0xff, sizeof(float) * (size_t)(F * n_tok)); /* NaNs: a row nobody wrote fails */
     mono_matmul(k, NULL, &w[0], x, n_tok, ref, (size_t)F, &s);
     mono_matmul(k, pool, &w[0], x, n_tok, got, (size_t)F, &s);
-    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(F * n_tok)) == 0.0f, "chunked matmul %s F=%lld threads=%d: %g", name,
+    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(F * n_tok)) == 0.0f, "pooled matmul %s F=%lld threads=%d: %g", name,
                  (long long)F, n_threads, (double)max_abs_diff(ref, got, (size_t)(F * n_tok)));
     /* a group of three */
     memset(got, 0xff, sizeof(float) * (size_t)(rows * n_tok));
     mono_matmul_group(k, NULL, ws, outs_ref, 3, x, n_tok, &s);
     mono_matmul_group(k, pool, ws, outs_got, 3, x, n_tok, &s);
-    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(rows * n_tok)) == 0.0f, "chunked group %s threads=%d: %g", name,
+    MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(rows * n_tok)) == 0.0f, "pooled group %s threads=%d: %g", name,
                  n_threads, (double)max_abs_diff(ref, got, (size_t)(rows * n_tok)));
     /* gate/up with SwiGLU (w[0] as both) */
     memset(got, 0xff, sizeof(float) * (size_t)(F * n_tok));
@@ -151,7 +151,7 @@ static void check_chunked(mt_ctx *t, const mono_kernels *k, int type, int64_t F,
     mono_matmul_swiglu(k, NULL, &w[0], &w[0], x, n_tok, ref, up_ref, &s);
     mono_matmul_swiglu(k, pool, &w[0], &w[0], x, n_tok, got, up_got, &s);
     MT_CHECK_MSG(t, max_abs_diff(ref, got, (size_t)(F * n_tok)) == 0.0f && max_abs_diff(up_ref, up_got, (size_t)(F * n_tok)) == 0.0f,
-                 "chunked swiglu %s threads=%d: %g", name, n_threads, (double)max_abs_diff(ref, got, (size_t)(F * n_tok)));
+                 "pooled swiglu %s threads=%d: %g", name, n_threads, (double)max_abs_diff(ref, got, (size_t)(F * n_tok)));
     free(s.xq), free(s.wrow), free(x), free(ref), free(got), free(up_ref), free(up_got);
     for (int i = 0; i < 3; i++) free(keep[i]);
     mono_threadpool_free(pool);
@@ -252,12 +252,12 @@ void suite_matmul(mt_ctx *t) {
             check_swiglu(t, &k, th, MONO_TYPE_Q4_K, MONO_TYPE_Q6_K, 37, 256, toks[i]);
             check_swiglu(t, &k, th, MONO_TYPE_F16, MONO_TYPE_F32, 37, 40, toks[i]);
         }
-    /* decode split in stolen chunks: 1 KiB f32 rows make 48-row chunks */
+    /* large matrices, decode sizes, thread counts that do not divide them */
     for (int th = 2; th <= 3; th++)
         for (int64_t nt = 1; nt <= 2; nt++) {
-            check_chunked(t, &k, MONO_TYPE_F32, 3001, 256, th, nt);
-            check_chunked(t, &k, MONO_TYPE_Q8_0, 2500, 1024, th, nt);
-            check_chunked(t, &k, MONO_TYPE_Q4_K, 1999, 512, th, nt);
+            check_pooled(t, &k, MONO_TYPE_F32, 3001, 256, th, nt);
+            check_pooled(t, &k, MONO_TYPE_Q8_0, 2500, 1024, th, nt);
+            check_pooled(t, &k, MONO_TYPE_Q4_K, 1999, 512, th, nt);
         }
     int hds[] = {8, 64, 80, 128};
     for (size_t i = 0; i < sizeof hds / sizeof *hds; i++)

@@ -3,19 +3,15 @@
  * run, workers really take part, results written by workers are visible to
  * the caller afterwards,
  * the sleep/wake path works after idle periods, long runs complete, bad
- * arguments are refused with a message, and mono_split_range tiles [0, n);
- * mono_worksplit hands every chunk out exactly once, owners front to back,
- * and a stalled slice's chunks are taken over by the others.
+ * arguments are refused with a message, and mono_split_range tiles [0, n).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "runtime/threadpool.h"
-#include "runtime/worksplit.h"
 #include "test.h"
 
 #define MAX_T 8
@@ -203,78 +199,7 @@ static void test_split_range(mt_ctx *t) {
     MT_CHECK(t, lo == 0 && hi == 0);
 }
 
-/* One thread alone: its own run front to back, then the others' runs from
- * their backs, then nothing; every chunk exactly once. */
-static void test_worksplit_order(mt_ctx *t) {
-    mono_worksplit w;
-    mono_worksplit_init(&w, 10, 3); /* runs [0,4) [4,7) [7,10) */
-    long long want[] = {4, 5, 6, 9, 8, 7, 3, 2, 1, 0}, c; /* own run, then the next run's back, ... */
-    for (int i = 0; i < 10; i++) {
-        if (!MT_CHECK(t, mono_worksplit_next(&w, 1, &c))) return;
-        MT_CHECK_MSG(t, c == want[i], "claim %d: chunk %lld, want %lld", i, c, want[i]);
-    }
-    MT_CHECK(t, !mono_worksplit_next(&w, 1, &c));
-    MT_CHECK(t, !mono_worksplit_next(&w, 0, &c));
-    mono_worksplit_init(&w, 0, 2);
-    MT_CHECK(t, !mono_worksplit_next(&w, 0, &c));
-    mono_worksplit_init(&w, 3, 200); /* more slices than runs: slices share runs */
-    int seen[3] = {0};
-    for (int ith = 199; mono_worksplit_next(&w, ith, &c); ith--)
-        if (MT_CHECK(t, c >= 0 && c < 3)) seen[c]++;
-    MT_CHECK(t, seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
-}
-
-typedef struct steal_state {
-    mono_worksplit split;
-    long long n;
-    atomic_int *hits;              /* [n] times each chunk was handed out */
-    atomic_int by_slice[MAX_T];    /* chunks each slice took */
-    int stall_ith;                 /* this slice sleeps before claiming */
-} steal_state;
-
-static void task_steal(void *varg, int ith, int nth) {
-    steal_state *s = varg;
-    (void)nth;
-    if (ith == s->stall_ith) sleep_us(20000);
-    long long c;
-    while (mono_worksplit_next(&s->split, ith, &c)) {
-        atomic_fetch_add_explicit(&s->hits[c], 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->by_slice[ith], 1, memory_order_relaxed);
-        volatile double x = 1; /* a little work per chunk */
-        for (int i = 0; i < 200; i++) x = x * 1.0000001 + 1e-9;
-    }
-}
-
-/* Concurrent claims: each chunk exactly once; the slice that stalls 20 ms
- * finds its run taken over (it gets far fewer than its share). */
-static void test_worksplit_steal(mt_ctx *t, int nth) {
-    mono_threadpool *p = NULL;
-    if (!MT_CHECK(t, mono_threadpool_init(&p, nth, NULL) == MONO_OK)) return;
-    steal_state s;
-    memset(&s, 0, sizeof s);
-    s.n = 5000;
-    s.hits = calloc((size_t)s.n, sizeof *s.hits);
-    for (int rep = 0; rep < 20; rep++) {
-        for (long long i = 0; i < s.n; i++) atomic_init(&s.hits[i], 0);
-        for (int i = 0; i < MAX_T; i++) atomic_init(&s.by_slice[i], 0);
-        s.stall_ith = rep == 0 ? nth - 1 : -1;
-        mono_worksplit_init(&s.split, s.n, nth);
-        mono_threadpool_run(p, task_steal, &s);
-        int bad = 0;
-        for (long long i = 0; i < s.n; i++) bad += atomic_load(&s.hits[i]) != 1;
-        MT_CHECK_MSG(t, bad == 0, "worksplit %d threads, rep %d: %d chunks not handed out exactly once", nth, rep, bad);
-        if (rep == 0)
-            MT_CHECK_MSG(t, atomic_load(&s.by_slice[nth - 1]) < s.n / nth / 2,
-                         "stalled slice took %d of %lld chunks: its run was not taken over",
-                         atomic_load(&s.by_slice[nth - 1]), s.n);
-    }
-    free(s.hits);
-    mono_threadpool_free(p);
-}
-
 void suite_threadpool(mt_ctx *t) {
-    test_worksplit_order(t);
-    for (int nth = 2; nth <= 4; nth++) test_worksplit_steal(t, nth);
     test_bad_args(t);
     test_split_range(t);
     for (int nth = 1; nth <= 4; nth++) test_runs(t, nth, nth <= 2 ? 3000 : 500, 1000 + nth);
