@@ -404,9 +404,11 @@ QX_INLINE void qk_unrepack(qk_row_fn row, size_t chunk_bytes, size_t block_bytes
  * as byte pairs (sub-blocks 2p, 2p+1) per row (32 bytes per p), then for each
  * 64-weight chunk q eight vectors (m = 0..7) whose lane j holds row j's
  * qs[32q+4m..+3]: low nibbles are sub-block 2q, high ones 2q+1. Q5_K adds
- * its high bits as byte masks of those vectors, 16 bytes per vector 8q + m:
- * 64 bits for the low nibbles (bit 4j+k = bit 2q of row j's qh[4m+k]), 64
- * for the high ones (bit 2q+1). Sub-block sums are exact int32, scaled with
+ * its high bits as byte masks of those vectors, after each q's eight, 16
+ * bytes per vector m: 64 bits for the low nibbles (bit 4j+k = bit 2q of row
+ * j's qh[4m+k]), 64 for the high ones (bit 2q+1). (All masks after all the
+ * vectors, a second stream 2 KiB ahead in each chunk, made decode from L3
+ * and DRAM 2-3x slower on Zen 4.) Sub-block sums are exact int32, scaled with
  * vpmulld; mins go through vpdpwssd against the activation's bsums summed
  * per sub-block (|sum| <= 32*127 fits int16). 64 bytes per group and
  * super-block more than the rows (the scales unpacked). */
@@ -415,8 +417,10 @@ QX_INLINE void qk_unrepack(qk_row_fn row, size_t chunk_bytes, size_t block_bytes
 #define QK_SC (4 * QR_ROWS)
 #define QK_MN (12 * QR_ROWS)
 #define QK_QS (12 * QR_ROWS + 4 * 32)
-#define QK_QH (QK_QS + 32 * 64)
-#define QK_CHUNK(five) (QK_QH + ((five) ? 32 * 16 : 0))
+#define QK_QSTEP(five) (8 * 64 + ((five) ? 8 * 16 : 0)) /* bytes per 64 weights (and their masks) */
+#define QK_VEC(five, q, m) (QK_QS + QK_QSTEP(five) * (q) + 64 * (m))
+#define QK_MASK(q, m) (QK_QS + QK_QSTEP(1) * (q) + 8 * 64 + 16 * (m))
+#define QK_CHUNK(five) (QK_QS + 4 * QK_QSTEP(five))
 _Static_assert(offsetof(mono_block_q4_K, scales) == offsetof(mono_block_q5_K, scales) &&
                    offsetof(mono_block_q4_K, dmin) == offsetof(mono_block_q5_K, dmin),
                "Q4_K and Q5_K share their header");
@@ -426,12 +430,12 @@ QX_INLINE uint32_t qk_gather4(uint32_t w) { return ((w & 0x01010101u) * 0x010204
 QX_INLINE uint32_t qk_spread4(uint32_t nib) { return (nib * 0x00204081u) & 0x01010101u; }
 
 /* Row j's qh[32] and the Q5_K masks. */
-QX_INLINE void qk_row_qh(uint8_t *masks, uint8_t *qh, int j, int to_file) {
+QX_INLINE void qk_row_qh(uint8_t *c, uint8_t *qh, int j, int to_file) {
     for (int m = 0; m < 8; m++) {
         uint32_t w = 0; /* qh[4m..4m+3] */
         if (!to_file) memcpy(&w, qh + 4 * m, 4);
         for (int bit = 0; bit < 8; bit++) { /* bit = 2q (low nibbles) or 2q + 1 (high) */
-            uint8_t *mk = masks + 16 * (8 * (bit / 2) + m) + 8 * (bit % 2);
+            uint8_t *mk = c + QK_MASK(bit / 2, m) + 8 * (bit % 2);
             uint64_t v;
             memcpy(&v, mk, 8);
             if (to_file) {
@@ -457,8 +461,8 @@ QX_INLINE void qk_row(uint8_t *c, uint8_t *blk, int j, int to_file, int five) {
     if (to_file) mono_q4k_pack_scales(sc, mn, blk + offsetof(mono_block_q4_K, scales));
     for (int q = 0; q < 4; q++)
         for (int m = 0; m < 8; m++)
-            qk_mv(blk + qs + 32 * q + 4 * m, c + QK_QS + 64 * (8 * q + m) + 4 * j, 4, to_file);
-    if (five) qk_row_qh(c + QK_QH, blk + offsetof(mono_block_q5_K, qh), j, to_file);
+            qk_mv(blk + qs + 32 * q + 4 * m, c + QK_VEC(five, q, m) + 4 * j, 4, to_file);
+    if (five) qk_row_qh(c, blk + offsetof(mono_block_q5_K, qh), j, to_file);
 }
 
 /* 16 rows of group g against super-blocks [b0, b1) of one Q8_K row; s2[i]
@@ -484,11 +488,11 @@ QX_INLINE __m512 qk_group(const uint8_t *wr, int64_t nb, int64_t g, int64_t b0, 
                 int32_t ylo, yhi;
                 memcpy(&ylo, yb->qs + 64 * q + 4 * m, 4);
                 memcpy(&yhi, yb->qs + 64 * q + 32 + 4 * m, 4);
-                __m512i r = _mm512_loadu_si512(chunk + QK_QS + 64 * (8 * q + m)), l, h;
+                __m512i r = _mm512_loadu_si512(chunk + QK_VEC(five, q, m)), l, h;
                 if (five) { /* (a & b) | c: the nibble and the fifth bit from the mask */
                     uint64_t kl, kh;
-                    memcpy(&kl, chunk + QK_QH + 16 * (8 * q + m), 8);
-                    memcpy(&kh, chunk + QK_QH + 16 * (8 * q + m) + 8, 8);
+                    memcpy(&kl, chunk + QK_MASK(q, m), 8);
+                    memcpy(&kh, chunk + QK_MASK(q, m) + 8, 8);
                     const __m512i bl = _mm512_maskz_mov_epi8((__mmask64)kl, h10);
                     const __m512i bh = _mm512_maskz_mov_epi8((__mmask64)kh, h10);
                     l = _mm512_ternarylogic_epi32(r, m4, bl, 0xEA);
