@@ -235,8 +235,10 @@ static mono_status bind_model(mono_model *m, const mono_model_params *params, fl
 /* Rows repacked per slice, the unit of work the threads claim: the file
  * pages of each slice are released as soon as it is copied, so loading
  * never holds much more than one copy (plus one slice per thread). Huge
- * pages were tried for the copy: no faster decode here, and twice the load
- * time, the kernel zeroing 2 MiB pages. */
+ * pages were tried for the copy: no faster decode here then, and a slower,
+ * erratic load (Q8_0 0.5B on 2 threads in this VM: 180-990 ms against
+ * 210-330 ms with 4 KiB pages, the kernel zeroing 2 MiB pages the host
+ * must back afresh). 256 or 2048 rows load no faster than 512. */
 #define REPACK_SLICE_ROWS 512
 /* With a progress callback, the slices run in this many rounds; between
  * rounds the loading thread reports progress and may cancel. */
@@ -433,6 +435,9 @@ static mono_status repack_model(mono_model *m, const mono_model_params *params, 
     repack_plan p;
     memset(&p, 0, sizeof p);
     p.m = m;
+    atomic_init(&p.next, 0);
+    atomic_init(&p.tokenizer_claimed, 0);
+    atomic_init(&p.stop, 0);
     p.jobs = calloc((size_t)m->hp.n_layer * per_layer + 1, sizeof *p.jobs);
     if (!p.jobs) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
     mono_status s = MONO_OK;
