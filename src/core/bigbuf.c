@@ -20,7 +20,7 @@
 #endif
 #endif
 
-mono_status mono_bigbuf_init(mono_bigbuf *b, size_t size, mono_error *err) {
+mono_status mono_bigbuf_init(mono_bigbuf *b, size_t size, int huge, mono_error *err) {
     memset(b, 0, sizeof *b);
     if (size == 0) return mono_error_set(err, MONO_ERR_INVALID_ARG, "bigbuf: size 0");
 #ifdef HAVE_MMAP
@@ -34,11 +34,12 @@ mono_status mono_bigbuf_init(mono_bigbuf *b, size_t size, mono_error *err) {
     uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
     if (a > p) munmap(p, (size_t)(a - p));
     if (a + need < p + need + HUGE_ALIGN) munmap(a + need, (size_t)(p + need + HUGE_ALIGN - (a + need)));
-    (void)madvise(a, need, MADV_HUGEPAGE); /* a hint; EINVAL without THP support */
+    if (huge) (void)madvise(a, need, MADV_HUGEPAGE); /* a hint; EINVAL without THP support */
     b->data = a;
     b->map = a;
     b->map_size = need;
 #else
+    (void)huge;
     size_t need = (size + 63) / 64 * 64;
     if (need < size) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory (%zu bytes for weights)", size);
     b->data = aligned_alloc(64, need);

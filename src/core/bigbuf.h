@@ -30,8 +30,9 @@ typedef struct mono_bigbuf {
     size_t map_size;
 } mono_bigbuf;
 
-/* Allocates size bytes (size > 0); on failure *b is zeroed and err says why. */
-mono_status mono_bigbuf_init(mono_bigbuf *b, size_t size, mono_error *err);
+/* Allocates size bytes (size > 0), advised for huge pages if huge; on
+ * failure *b is zeroed and err says why. */
+mono_status mono_bigbuf_init(mono_bigbuf *b, size_t size, int huge, mono_error *err);
 
 /* Releases the buffer; safe on a zeroed one. */
 void mono_bigbuf_free(mono_bigbuf *b);

@@ -9,10 +9,10 @@
 #include "core/bigbuf.h"
 #include "test.h"
 
-static void check_size(mt_ctx *t, size_t n) {
+static void check_size(mt_ctx *t, size_t n, int huge) {
     mono_bigbuf b;
     mono_error err;
-    if (!MT_CHECK_MSG(t, mono_bigbuf_init(&b, n, &err) == MONO_OK, "bigbuf %zu: %s", n, err.message)) return;
+    if (!MT_CHECK_MSG(t, mono_bigbuf_init(&b, n, huge, &err) == MONO_OK, "bigbuf %zu: %s", n, err.message)) return;
     MT_CHECK(t, b.size == n && b.data != NULL);
     MT_CHECK(t, (uintptr_t)b.data % 64 == 0);
 #if defined(__linux__) && !defined(MONO_NO_MMAP)
@@ -30,11 +30,11 @@ static void check_size(mt_ctx *t, size_t n) {
 
 void suite_bigbuf(mt_ctx *t) {
     size_t sizes[] = {1, 63, 4097, ((size_t)2 << 20) - 1, (size_t)2 << 20, ((size_t)5 << 20) + 12345};
-    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) check_size(t, sizes[i]);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) check_size(t, sizes[i], (int)(i % 2));
     mono_bigbuf b;
     mono_error err;
     memset(&err, 0, sizeof err);
-    MT_CHECK(t, mono_bigbuf_init(&b, 0, &err) != MONO_OK && strstr(err.message, "size 0") && b.data == NULL);
+    MT_CHECK(t, mono_bigbuf_init(&b, 0, 1, &err) != MONO_OK && strstr(err.message, "size 0") && b.data == NULL);
     mono_bigbuf zero;
     memset(&zero, 0, sizeof zero);
     mono_bigbuf_free(&zero);
