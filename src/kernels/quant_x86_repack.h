@@ -361,7 +361,7 @@ QR_TYPE(q5_1, QR_Q5_1)
  * between the file (blk) and the chunk (c) in the direction to_file (1:
  * unrepack), so that repack and unrepack cannot disagree; qk_walk runs it
  * over the rows. */
-typedef void (*qk_row_fn)(uint8_t *c, uint8_t *blk, int j, int to_file);
+typedef void (*qk_row_fn)(uint8_t *c, uint8_t *blk, int j, int to_file); /* always inlined: one copy per direction */
 
 QX_INLINE void qk_mv(uint8_t *file, uint8_t *chunk, size_t bytes, int to_file) {
     if (to_file) memcpy(file, chunk, bytes);
@@ -558,7 +558,9 @@ QX_INLINE void qk_gemv(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
 }
 
 #define QK_TYPE(tname, T, five)                                                                                  \
-    static void qk_row_##tname(uint8_t *c, uint8_t *blk, int j, int to_file) { qk_row(c, blk, j, to_file, five); } \
+    QX_INLINE void qk_row_##tname(uint8_t *c, uint8_t *blk, int j, int to_file) {                                \
+        qk_row(c, blk, j, to_file, five);                                                                        \
+    }                                                                                                            \
     static size_t qk_repack_size_##tname(int64_t rows, int64_t n) { return qk_size(rows, n, QK_CHUNK(five)); }   \
     static void qk_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
         qk_repack(qk_row_##tname, QK_CHUNK(five), sizeof(mono_block_##tname), w, wrb, rows, n, dst);            \
@@ -591,7 +593,7 @@ QK_TYPE(q5_K, Q5_K, 1)
 #define Q6_Q (18 * QR_ROWS)
 #define Q6_CHUNK (Q6_Q + 2 * 8 * 3 * 64)
 
-static void q6_row(uint8_t *c, uint8_t *blk, int j, int to_file) {
+QX_INLINE void q6_row(uint8_t *c, uint8_t *blk, int j, int to_file) {
     uint8_t *ql = blk + offsetof(mono_block_q6_K, ql), *qh = blk + offsetof(mono_block_q6_K, qh);
     qk_mv(blk + offsetof(mono_block_q6_K, d), c + 2 * j, 2, to_file);
     for (int k = 0; k < 16; k++) qk_mv(blk + offsetof(mono_block_q6_K, scales) + k, c + Q6_SC + 16 * k + j, 1, to_file);
