@@ -6,10 +6,14 @@
  *
  * Matrices are used in place from the mapped file, except where the kernel
  * table has a load-time repacked form for their type (AVX-512: Q4_0, Q5_0,
- * Q8_0, Q4_K, Q6_K in groups of 16 rows, which decode reads at a higher
- * share of memory bandwidth): those are copied once, repacked, and the file
- * pages they came from are released, so one copy of the weights stays
- * resident either way. Repacking is most of the load time (the kernel
+ * Q8_0, Q4_K, Q6_K, ... in groups of 16 rows, which decode reads at a
+ * higher share of memory bandwidth): those are copied once, repacked, and
+ * the file pages they came from are released, so one copy of the weights
+ * stays resident either way. Where the OS backs memory with transparent
+ * huge pages, the other matrices (F16, F32, types without a repacked form)
+ * are copied as they are into the same huge-page buffer: decode streams
+ * every weight once per token, and 2 MiB pages made it 6-17% faster here
+ * (core/bigbuf.h). Repacking is most of the load time (the kernel
  * zeroing fresh pages for the copy, then the copy itself), so it runs on
  * a temporary thread pool, slices of all matrices claimed from one counter.
  */
@@ -234,20 +238,24 @@ static mono_status bind_model(mono_model *m, const mono_model_params *params, fl
 
 /* Rows repacked per slice, the unit of work the threads claim: the file
  * pages of each slice are released as soon as it is copied, so loading
- * never holds much more than one copy (plus one slice per thread). Huge
- * pages were tried for the copy: no faster decode here then, and a slower,
- * erratic load (Q8_0 0.5B on 2 threads in this VM: 180-990 ms against
- * 210-330 ms with 4 KiB pages, the kernel zeroing 2 MiB pages the host
- * must back afresh). 256 or 2048 rows load no faster than 512. */
+ * never holds much more than one copy (plus one slice per thread). 256 or
+ * 2048 rows load no faster than 512. The copy lives in huge pages where the
+ * OS has them (core/bigbuf.h): decode 7-19% faster in paired runs here
+ * (bench/pair/run.sh), at the price of a slower, erratic load in this VM
+ * (Q8_0 0.5B on 2 threads: 180-990 ms against 210-330 ms with 4 KiB pages,
+ * the kernel zeroing 2 MiB pages the host must back afresh). */
 #define REPACK_SLICE_ROWS 512
 /* With a progress callback, the slices run in this many rounds; between
  * rounds the loading thread reports progress and may cancel. */
 #define REPACK_ROUNDS 32
 
-/* A matrix to repack: its packed buffer (allocated before the threads
- * start) and how many of its slices are not done yet. */
+/* A matrix to repack (or copy): where it goes in the model's weights
+ * buffer (allocated before the threads start) and how many of its slices
+ * are not done yet. */
 typedef struct repack_job {
     mono_matrix *w;
+    int copy;                    /* 1: rows copied as they are (no repacked form) */
+    size_t off;                  /* of dst in m->weights */
     uint8_t *dst;
     size_t dst_bytes, per_group; /* whole buffer; one group of g rows */
     int64_t g;                   /* rows per group (kernels.repack_rows) */
@@ -264,6 +272,8 @@ typedef struct repack_plan {
     repack_job *jobs;
     repack_slice *slices;
     int n_jobs, n_slices;
+    size_t total;                /* bytes of m->weights the jobs need */
+    int copy_others;             /* copy matrices that have no repacked form */
     atomic_int next;             /* next slice to claim */
     int end;                     /* this round claims slices below end */
     /* The tokenizer is built by one of the threads meanwhile (it is the
@@ -297,36 +307,41 @@ static void prefault(void *p, size_t n) {
 #endif
 }
 
-/* Queues w if the kernels have a repacked form for its type and shape:
- * allocates its buffer (owned by m from here on, so an error later frees
- * it with the model). */
+/* Queues w if the kernels have a repacked form for its type and shape
+ * (or, with copy_others, in any case: copied as it is) and reserves its
+ * place in the weights buffer. */
 static mono_status repack_plan_add(repack_plan *p, mono_model *m, mono_matrix *w, mono_error *err) {
     const mono_kernels *k = &m->kernels;
-    if (w->packed || !k->repack[w->type] || !k->gemm_repacked[w->type] || !k->unrepack[w->type]) return MONO_OK;
+    if (w->packed) return MONO_OK;
     const int64_t g = k->repack_rows[w->type];
-    if (g <= 0 || REPACK_SLICE_ROWS % g != 0) return MONO_OK;
-    size_t n = k->repack_size[w->type](w->n_rows, w->n_cols), per_group = k->repack_size[w->type](g, w->n_cols);
-    if (n == 0 || per_group == 0) return MONO_OK;
+    size_t n = 0, per_group = 0;
+    int copy = 0;
+    if (k->repack[w->type] && k->gemm_repacked[w->type] && k->unrepack[w->type] && g > 0 &&
+        REPACK_SLICE_ROWS % g == 0) {
+        n = k->repack_size[w->type](w->n_rows, w->n_cols);
+        per_group = k->repack_size[w->type](g, w->n_cols);
+    }
+    if (n == 0 || per_group == 0) {
+        if (!p->copy_others) return MONO_OK;
+        copy = 1;
+        if (!mono_size_mul(w->row_bytes, (size_t)w->n_rows, &n) || n == 0) return MONO_OK;
+        per_group = w->row_bytes;
+    }
     int64_t n_slices = (w->n_rows + REPACK_SLICE_ROWS - 1) / REPACK_SLICE_ROWS;
     if (n_slices > INT32_MAX - p->n_slices)
         return mono_error_set(err, MONO_ERR_NOMEM, "too many rows to repack (%lld)", (long long)w->n_rows);
-    void *buf = aligned_alloc(64, (n + 63) / 64 * 64);
-    if (!buf) return mono_error_set(err, MONO_ERR_NOMEM, "out of memory repacking weights (%zu bytes)", n);
-    void **bufs = realloc(m->packed_bufs, (size_t)(m->n_packed + 1) * sizeof *bufs);
-    if (!bufs) {
-        free(buf);
-        return mono_error_set(err, MONO_ERR_NOMEM, "out of memory");
-    }
-    m->packed_bufs = bufs;
-    m->packed_bufs[m->n_packed++] = buf;
+    size_t off = (p->total + 63) / 64 * 64;
+    if (off < p->total || off + n < off) return mono_error_set(err, MONO_ERR_NOMEM, "weights too large to repack");
     repack_job *j = &p->jobs[p->n_jobs++];
     j->w = w;
-    j->dst = buf;
+    j->copy = copy;
+    j->off = off;
     j->dst_bytes = n;
     j->per_group = per_group;
-    j->g = g;
+    j->g = copy ? 1 : g;
     atomic_init(&j->left, (int)n_slices);
     p->n_slices += (int)n_slices;
+    p->total = off + n;
     return MONO_OK;
 }
 
@@ -354,7 +369,8 @@ static void repack_task(void *arg, int ith, int nth) {
         size_t off = (size_t)(s->r0 / j->g) * j->per_group;
         size_t len = (size_t)((s->nr + j->g - 1) / j->g) * j->per_group;
         prefault(j->dst + off, len < j->dst_bytes - off ? len : j->dst_bytes - off);
-        k->repack[w->type](src, w->row_bytes, s->nr, w->n_cols, j->dst + off);
+        if (j->copy) memcpy(j->dst + off, src, w->row_bytes * (size_t)s->nr);
+        else k->repack[w->type](src, w->row_bytes, s->nr, w->n_cols, j->dst + off);
         mono_model_file_release(p->m->file, src, w->row_bytes * (size_t)s->nr);
         if (atomic_fetch_sub(&j->left, 1) == 1)
             mono_model_file_release(p->m->file, w->data, w->row_bytes * (size_t)w->n_rows);
@@ -418,6 +434,14 @@ static mono_status repack_plan_run(repack_plan *p, const mono_model_params *para
     return s;
 }
 
+/* Huge pages for the weights buffer: where the OS has them, unless
+ * MONO_NO_HUGE_PAGES is set (to measure their effect; bench/README.md). */
+static int huge_pages_wanted(void) {
+    const char *e = getenv("MONO_NO_HUGE_PAGES");
+    if (e && *e && strcmp(e, "0") != 0) return 0;
+    return mono_bigbuf_huge_pages();
+}
+
 static int repack_wanted(const mono_model_params *params, int mapped) {
     if (params && params->no_repack) return 0;
     const char *e = getenv("MONO_NO_REPACK");
@@ -435,6 +459,8 @@ static mono_status repack_model(mono_model *m, const mono_model_params *params, 
     repack_plan p;
     memset(&p, 0, sizeof p);
     p.m = m;
+    int huge = huge_pages_wanted();
+    p.copy_others = huge; /* a plain copy pays only through huge pages */
     atomic_init(&p.next, 0);
     atomic_init(&p.tokenizer_claimed, 0);
     atomic_init(&p.stop, 0);
@@ -449,14 +475,28 @@ static mono_status repack_model(mono_model *m, const mono_model_params *params, 
     /* a tied output is tok_embd: the embedding lookup then reads rows back
      * from the repacked copy too (forward.c, embed_row) */
     if (s == MONO_OK) s = repack_plan_add(&p, m, &m->output, err);
+    if (s == MONO_OK && p.total > 0) s = mono_bigbuf_init(&m->weights, p.total, huge, err);
+    for (int jb = 0; jb < p.n_jobs && s == MONO_OK; jb++) p.jobs[jb].dst = (uint8_t *)m->weights.data + p.jobs[jb].off;
     int n_threads = params && params->n_threads > 0 ? params->n_threads : online_cpus();
     if (s == MONO_OK) s = repack_plan_run(&p, params, n_threads, share, tokenizer_done, err);
     if (s == MONO_OK) {
+        const void *output_file = m->output.data;
         for (int jb = 0; jb < p.n_jobs; jb++) {
-            p.jobs[jb].w->packed = p.jobs[jb].dst;
-            m->packed_bytes += p.jobs[jb].dst_bytes;
+            repack_job *j = &p.jobs[jb];
+            if (j->copy) {
+                j->w->data = j->dst;
+                m->n_copied++;
+                m->copied_bytes += j->dst_bytes;
+            } else {
+                j->w->packed = j->dst;
+                m->n_packed++;
+                m->packed_bytes += j->dst_bytes;
+            }
         }
-        if (m->hp.tied_embeddings) m->tok_embd.packed = m->output.packed;
+        if (m->hp.tied_embeddings) {
+            m->tok_embd.packed = m->output.packed;
+            if (m->tok_embd.data == output_file) m->tok_embd.data = m->output.data;
+        }
     }
     repack_plan_free(&p);
     return s;
@@ -533,8 +573,7 @@ void mono_model_free(mono_model *m) {
     mono_model_file_close(m->file);
     free(m->layers);
     free(m->vectors);
-    for (int i = 0; i < m->n_packed; i++) free(m->packed_bufs[i]);
-    free(m->packed_bufs);
+    mono_bigbuf_free(&m->weights);
     free(m);
 }
 

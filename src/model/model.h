@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "formats/model_file.h"
+#include "core/bigbuf.h"
 #include "kernels/kernels.h"
 #include "model/arch.h"
 #include "monologue.h"
@@ -57,9 +58,13 @@ struct mono_model {
     const float *output_norm;    /* [n_embd] */
     mono_layer *layers;          /* [n_layer] */
     float *vectors;              /* one allocation behind every float32 vector */
-    void **packed_bufs;          /* [n_packed] the repacked matrices' allocations */
-    int n_packed;
-    size_t packed_bytes;
+    /* Weights moved off the file at load (see model.c): matrices repacked
+     * for the kernels, and, where the OS has huge pages, the others copied
+     * as they are. One buffer for all, so huge pages cost no per-matrix
+     * rounding. */
+    mono_bigbuf weights;
+    int n_packed, n_copied;      /* matrices repacked / copied into weights */
+    size_t packed_bytes, copied_bytes;
     mono_tokenizer *tokenizer;   /* NULL when the file has none */
     char tokenizer_note[256];    /* why tokenizer is NULL ("" when it is not) */
     long long n_params;

@@ -260,6 +260,73 @@ static void test_repacked(mt_ctx *t, const golden *g) {
     remove(path);
 }
 
+/* Logits of the golden input (one batch) from the model at dir loaded with
+ * mp; *out_m keeps the model for inspection (caller frees). */
+static float *eval_dir(mt_ctx *t, const golden *g, const mono_model_params *mp, mono_model **out_m) {
+    mono_error err;
+    mono_context *ctx = NULL;
+    float *out = NULL;
+    *out_m = NULL;
+    if (!MT_CHECK_MSG(t, mono_model_load(g->dir, mp, out_m, &err) == MONO_OK, "%s", err.message)) return NULL;
+    const float *lg;
+    size_t n = (size_t)g->n_tokens * g->n_vocab;
+    if (MT_CHECK(t, mono_context_init(*out_m, NULL, &ctx, &err) == MONO_OK) &&
+        MT_CHECK_MSG(t, mono_context_eval(ctx, g->input_ids, g->n_tokens, 1, &lg, &err) == MONO_OK, "%s", err.message)) {
+        out = malloc(sizeof(float) * n);
+        memcpy(out, lg, sizeof(float) * n);
+    }
+    mono_context_free(ctx);
+    return out;
+}
+
+static int inside(const mono_bigbuf *b, const void *p) {
+    return b->data && (const char *)p >= (const char *)b->data && (const char *)p < (const char *)b->data + b->size;
+}
+
+/* Where the OS has transparent huge pages, matrices with no repacked form
+ * (here: all of the F32 golden model) are copied at load into the
+ * huge-page weights buffer: same bytes, so bit-identical logits; the file
+ * pages are released, and a tied embedding is looked up from the copy.
+ * MONO_NO_HUGE_PAGES=1 keeps them in the file. */
+static void test_copied(mt_ctx *t, const golden *g) {
+    mono_model_params plain = mono_model_params_default(), dflt = plain;
+    plain.no_repack = 1;
+    mono_model *mp = NULL, *md = NULL, *mn = NULL;
+    float *a = eval_dir(t, g, &plain, &mp);
+    float *b = eval_dir(t, g, &dflt, &md);
+    setenv("MONO_NO_HUGE_PAGES", "1", 1);
+    float *c = eval_dir(t, g, &dflt, &mn);
+    unsetenv("MONO_NO_HUGE_PAGES");
+    size_t n = (size_t)g->n_tokens * g->n_vocab;
+    if (a && b && c) {
+        MT_CHECK_MSG(t, !memcmp(a, b, sizeof(float) * n), "weights copied at load: logits differ from the file's");
+        MT_CHECK_MSG(t, !memcmp(a, c, sizeof(float) * n), "MONO_NO_HUGE_PAGES: logits differ from the file's");
+    }
+    if (mp && md && mn) {
+        MT_CHECK_EQ_INT(t, mp->n_copied, 0);
+        MT_CHECK_EQ_INT(t, mn->n_copied, 0);
+        int n_float = 0, n_in = 0;
+        for (int il = 0; il < md->hp.n_layer; il++) {
+            const mono_layer *L = &md->layers[il];
+            const mono_matrix *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+            for (int i = 0; i < 7; i++) {
+                n_float += !md->kernels.repack[ws[i]->type];
+                n_in += inside(&md->weights, ws[i]->data);
+            }
+        }
+        if (mono_bigbuf_huge_pages()) {
+            MT_CHECK_MSG(t, n_float > 0 && n_in == n_float, "%d of %d float matrices copied", n_in, n_float);
+            MT_CHECK(t, md->n_copied >= n_float && md->copied_bytes > 0);
+            MT_CHECK(t, inside(&md->weights, md->output.data) || md->output.packed);
+            if (md->hp.tied_embeddings) MT_CHECK(t, md->tok_embd.data == md->output.data);
+        } else {
+            MT_CHECK_EQ_INT(t, md->n_copied, 0);
+        }
+    }
+    free(a), free(b), free(c);
+    mono_model_free(mp), mono_model_free(md), mono_model_free(mn);
+}
+
 /* q, k and v (and gate, up) run as one group whose members need different
  * activation formats (Q8_0 for q8_0, Q8_1 for q4_1, plain f32): each must
  * get its own conversion. Reference: the same rounded weights stored as F32
@@ -776,6 +843,7 @@ void suite_model_api(mt_ctx *t) {
     test_gguf_in_memory(t, &g);
     test_mixed_group(t, &g);
     test_repacked(t, &g);
+    test_copied(t, &g);
     test_refusals(t, &g);
     golden_close(&g);
 }
