@@ -298,11 +298,16 @@ typedef int (*mono_progress_fn)(float fraction, void *user_data);
 typedef struct mono_model_params {
     mono_progress_fn progress;   /* optional */
     void *progress_user_data;
-    /* 1: compute from the file's own layout only. By default, where the CPU
-     * has kernels for a repacked layout (AVX-512: Q4_0, Q5_0, Q8_0, Q4_K,
-     * Q6_K), those matrices are repacked once at load into memory of the
-     * same size and their file pages released (environment variable
-     * MONO_NO_REPACK=1 does the same as this flag). */
+    /* 1: compute from the mapped file's own bytes only. By default, where
+     * the CPU has kernels for a repacked layout (AVX-512: Q4_0, Q4_1, Q5_0,
+     * Q5_1, Q8_0, Q4_K, Q5_K, Q6_K), those matrices are repacked once at
+     * load into memory of about the same size and their file pages
+     * released; where the OS has transparent huge pages, that memory is
+     * huge pages and the other matrices (F16, F32, ...) are copied into it
+     * as they are (decode reads every weight once per token; 2 MiB pages
+     * made it 7-19% faster). Environment: MONO_NO_REPACK=1 does the same as
+     * this flag; MONO_NO_HUGE_PAGES=1 keeps 4 KiB pages and copies nothing
+     * that is not repacked. Models loaded from memory are used in place. */
     int no_repack;
     /* Threads that repack at load (a temporary pool, gone when loading
      * returns; the result does not depend on it): 0 = all online CPUs (at
