@@ -100,6 +100,32 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
     return bad;
 }
 
+/* The Q8_1 activations the Q4_1/Q5_1 kernels read: an ISA's quantize_row
+ * gives the reference bytes (d, s and quants), exact .5 ties and zero
+ * blocks included. */
+static void rp_act_q8_1(mt_ctx *t, const mono_kernels *k, uint64_t *s) {
+    if (!k->quantize_row[MONO_TYPE_Q8_1]) return;
+    const int64_t n = 4864;
+    const size_t bytes = mono_type_row_bytes(MONO_TYPE_Q8_1, n);
+    float *x = malloc(sizeof(float) * n);
+    uint8_t *qa = malloc(bytes), *qb = malloc(bytes);
+    for (int round = 0; round < 5; round++) {
+        for (int64_t j = 0; j < n; j++) {
+            const float scale[] = {1.0f, 1e-3f, 3e4f};
+            if (round < 3) x[j] = rp_frand(s) * scale[round];
+            else if (round == 3) x[j] = j % 32 == 0 ? 127.0f : (float)(int)(rp_frand(s) * 100) + 0.5f; /* d = 1: ties */
+            else x[j] = j / 32 % 3 == 0 ? 0.0f : rp_frand(s);                                     /* zero blocks */
+        }
+        memset(qa, 0x5A, bytes);
+        memset(qb, 0xA5, bytes);
+        k->quantize_row[MONO_TYPE_Q8_1](x, qa, n);
+        mono_type_get(MONO_TYPE_Q8_1)->from_float(x, qb, n);
+        MT_CHECK_MSG(t, memcmp(qa, qb, bytes) == 0, "quantize_row q8_1 (%s) round %d differs from the reference", k->isa,
+                     round);
+    }
+    free(x); free(qa); free(qb);
+}
+
 void suite_quant_repack(mt_ctx *t) {
     mono_kernels k, p;
     mono_kernels_init(&k);
@@ -107,6 +133,7 @@ void suite_quant_repack(mt_ctx *t) {
     mono_kernels_register_quant_portable(&p);
     int any = 0;
     uint64_t s = 0x5eed1234abcdull;
+    rp_act_q8_1(t, &k, &s);
     for (int type = 0; type < MONO_TYPE_COUNT; type++) {
         int set = (k.repack_size[type] != NULL) + (k.repack[type] != NULL) + (k.gemm_repacked[type] != NULL) +
                   (k.unrepack[type] != NULL);
