@@ -169,7 +169,7 @@ int cmd_bench(int argc, char **argv) {
     bench_opts o;
     if (!parse_args(argc, argv, &o)) return 2;
     double t_load = mono_clock_seconds();
-    mono_model *m = cli_load_model("bench", o.model, 0);
+    mono_model *m = cli_load_model("bench", o.model, (int)o.n_threads, 0);
     if (!m) return 1;
     double load_ms = (mono_clock_seconds() - t_load) * 1e3;
     int rc = 1;

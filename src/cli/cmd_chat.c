@@ -275,7 +275,7 @@ int cmd_chat(int argc, char **argv) {
     repl r;
     memset(&r, 0, sizeof r);
     r.o = &o;
-    mono_model *m = cli_load_model("chat", o.model, o.verbose);
+    mono_model *m = cli_load_model("chat", o.model, (int)o.n_threads, o.verbose);
     if (!m) return 1;
     const mono_tokenizer *tok = mono_model_tokenizer(m);
     if (!tok) {

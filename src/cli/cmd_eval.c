@@ -78,7 +78,7 @@ int cmd_eval(int argc, char **argv) {
     int rc = 1;
     mono_context *ctx = NULL;
     mono_error err;
-    mono_model *m = cli_load_model("eval", model_path, 1);
+    mono_model *m = cli_load_model("eval", model_path, (int)n_threads, 1);
     if (!m) goto done;
     mono_context_params cp = mono_context_params_default();
     cp.n_ctx = n;                   /* exactly the sequence: never too small, no waste */

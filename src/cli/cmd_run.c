@@ -212,7 +212,7 @@ int cmd_run(int argc, char **argv) {
     int32_t *ids = NULL, *out = NULL;
     size_t n_out = 0;
     int n_ids = 0;
-    mono_model *m = cli_load_model("run", o.model, o.verbose);
+    mono_model *m = cli_load_model("run", o.model, (int)o.n_threads, o.verbose);
     if (!m) {
         free(o.prompt_buf);
         return 1;

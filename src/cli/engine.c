@@ -106,7 +106,7 @@ const char *cli_default_model(char *buf, size_t cap, char *tried, size_t tried_c
 #endif
 }
 
-mono_model *cli_load_model(const char *cmd, const char *path, int verbose) {
+mono_model *cli_load_model(const char *cmd, const char *path, int n_threads, int verbose) {
     int is_default = 0;
     char default_path[4096 + sizeof "/" MONO_DEFAULT_MODEL], tried[2048];
     if (!path) {
@@ -128,7 +128,9 @@ mono_model *cli_load_model(const char *cmd, const char *path, int verbose) {
     mono_model *m = NULL;
     mono_error err;
     double t0 = mono_clock_seconds();
-    if (mono_model_load(path, NULL, &m, &err) != MONO_OK) {
+    mono_model_params mp = mono_model_params_default();
+    mp.n_threads = n_threads;
+    if (mono_model_load(path, &mp, &m, &err) != MONO_OK) {
         fprintf(stderr, "monologue %s: cannot load %smodel: %s\n", cmd, is_default ? "the default " : "", err.message);
         return NULL;
     }

@@ -48,7 +48,8 @@ const char *cli_default_model(char *buf, size_t cap, char *tried, size_t tried_c
 /* Loads path (NULL: cli_default_model; a folder with model.gguf and no
  * config.json loads that file), printing the error (naming the paths
  * tried when no default model is found) or, when verbose, the load time,
- * to stderr. NULL on failure. */
-mono_model *cli_load_model(const char *cmd, const char *path, int verbose);
+ * to stderr; n_threads (0: all cores) do the load-time weight copy, as
+ * many as the command computes with. NULL on failure. */
+mono_model *cli_load_model(const char *cmd, const char *path, int n_threads, int verbose);
 
 #endif
