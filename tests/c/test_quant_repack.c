@@ -11,6 +11,9 @@
  *     16, 17, 40), rows ranges that start and end inside a group, 1..3
  *     tokens, output strides, rows of more than one activation chunk, and
  *     weight bytes that are random rather than quantizer output;
+ *   - prefill (4 tokens or more) from a group boundary gives the same bits
+ *     as the file layout's gemm (the same register tiles, so that logits do
+ *     not depend on MONO_NO_REPACK);
  *   - outputs outside [r0, r1) and between strides are left alone;
  *   - the repacked buffer is allocated at exactly repack_size bytes, so
  *     ASan catches a kernel or repacker that reads or writes past it.
@@ -87,6 +90,17 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
     for (size_t i = 0; i < os * ntok; i++) out[i] = ref[i] = -777.0f;
     k->gemm_repacked[type](n, wr, rows, r0, r1, x, xrb, ntok, out, os);
     mono_gemm_by_vec_dot(p->vec_dot[type], n, w, wrb, r0, r1, x, xrb, ntok, ref, os);
+    if (ntok >= 4 && r0 % k->repack_rows[type] == 0 && k->gemm[type]) {
+        /* prefill runs the file layout's register tiles on the same 16-row groups:
+         * the same floats in the same order, so the same bits */
+        float *same = malloc(sizeof(float) * os * ntok);
+        for (size_t i = 0; i < os * ntok; i++) same[i] = -777.0f;
+        k->gemm[type](n, w, wrb, r0, r1, x, xrb, ntok, same, os);
+        MT_CHECK_MSG(t, !memcmp(same, out, sizeof(float) * os * ntok), "%s rows=%lld n=%lld ntok=%d [%lld, %lld)%s: "
+                     "repacked prefill differs from the file layout's gemm", tr->name, (long long)rows, (long long)n, ntok,
+                     (long long)r0, (long long)r1, raw ? " raw" : "");
+        free(same);
+    }
     double big = 1e-3;
     for (size_t i = 0; i < os * ntok; i++) big = fmax(big, fabs(ref[i]));
     for (size_t i = 0; i < os * ntok; i++)
