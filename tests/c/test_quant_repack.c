@@ -96,9 +96,9 @@ static int rp_case(mt_ctx *t, const mono_kernels *k, const mono_kernels *p, int 
         float *same = malloc(sizeof(float) * os * ntok);
         for (size_t i = 0; i < os * ntok; i++) same[i] = -777.0f;
         k->gemm[type](n, w, wrb, r0, r1, x, xrb, ntok, same, os);
-        MT_CHECK_MSG(t, !memcmp(same, out, sizeof(float) * os * ntok), "%s rows=%lld n=%lld ntok=%d [%lld, %lld)%s: "
-                     "repacked prefill differs from the file layout's gemm", tr->name, (long long)rows, (long long)n, ntok,
-                     (long long)r0, (long long)r1, raw ? " raw" : "");
+        MT_CHECK_MSG(t, !memcmp(same, out, sizeof(float) * os * ntok),
+                     "%s rows=%lld n=%lld ntok=%d [%lld, %lld)%s: repacked prefill differs from the file layout's gemm",
+                     tr->name, (long long)rows, (long long)n, ntok, (long long)r0, (long long)r1, raw ? " raw" : "");
         free(same);
     }
     double big = 1e-3;
@@ -134,8 +134,8 @@ static void rp_act_q8_1(mt_ctx *t, const mono_kernels *k, uint64_t *s) {
         memset(qb, 0xA5, bytes);
         k->quantize_row[MONO_TYPE_Q8_1](x, qa, n);
         mono_type_get(MONO_TYPE_Q8_1)->from_float(x, qb, n);
-        MT_CHECK_MSG(t, memcmp(qa, qb, bytes) == 0, "quantize_row q8_1 (%s) round %d differs from the reference", k->isa,
-                     round);
+        MT_CHECK_MSG(t, memcmp(qa, qb, bytes) == 0, "quantize_row q8_1 (%s) round %d differs from the reference",
+                     k->isa, round);
     }
     free(x); free(qa); free(qb);
 }
