@@ -360,8 +360,11 @@ QR_TYPE(q5_1, QR_Q5_1)
  * layout is written once, as a function that moves row j's super-block
  * between the file (blk) and the chunk (c) in the direction to_file (1:
  * unrepack), so that repack and unrepack cannot disagree; qk_walk runs it
- * over the rows. */
-typedef void (*qk_row_fn)(uint8_t *c, uint8_t *blk, int j, int to_file); /* always inlined: one copy per direction */
+ * over the rows, then (Q5_K's high bits, which mix all 16 rows in every
+ * byte) an optional step over the whole chunk. Both are always inlined:
+ * one copy per direction. */
+typedef void (*qk_row_fn)(uint8_t *c, uint8_t *blk, int j, int to_file);
+typedef void (*qk_chunk_fn)(uint8_t *c, uint8_t *const *blk, int nr, int to_file);
 
 QX_INLINE void qk_mv(uint8_t *file, uint8_t *chunk, size_t bytes, int to_file) {
     if (to_file) memcpy(file, chunk, bytes);
@@ -370,14 +373,18 @@ QX_INLINE void qk_mv(uint8_t *file, uint8_t *chunk, size_t bytes, int to_file) {
 
 /* Rows [r0, r1) (r0 % QR_ROWS == 0) of a matrix of nb super-blocks a row,
  * file row r at file + (r - r0) * frb. Only the side that to_file names is
- * written (callers cast their read-only side). */
-QX_INLINE void qk_walk(qk_row_fn row, size_t chunk_bytes, size_t block_bytes, int64_t nb, uint8_t *wr, int64_t r0,
-                       int64_t r1, uint8_t *file, size_t frb, int to_file) {
+ * written (callers cast their read-only side). chunk may be NULL. */
+QX_INLINE void qk_walk(qk_row_fn row, qk_chunk_fn chunk, size_t chunk_bytes, size_t block_bytes, int64_t nb,
+                       uint8_t *wr, int64_t r0, int64_t r1, uint8_t *file, size_t frb, int to_file) {
     for (int64_t g = r0 / QR_ROWS; g * QR_ROWS < r1; g++)
         for (int64_t b = 0; b < nb; b++) {
-            uint8_t *c = wr + (size_t)(g * nb + b) * chunk_bytes;
-            for (int j = 0; j < QR_ROWS && g * QR_ROWS + j < r1; j++)
-                row(c, file + (size_t)(g * QR_ROWS + j - r0) * frb + (size_t)b * block_bytes, j, to_file);
+            uint8_t *c = wr + (size_t)(g * nb + b) * chunk_bytes, *blk[QR_ROWS];
+            int nr = 0;
+            for (; nr < QR_ROWS && g * QR_ROWS + nr < r1; nr++) {
+                blk[nr] = file + (size_t)(g * QR_ROWS + nr - r0) * frb + (size_t)b * block_bytes;
+                row(c, blk[nr], nr, to_file);
+            }
+            if (chunk) chunk(c, blk, nr, to_file);
         }
 }
 
@@ -386,15 +393,15 @@ QX_INLINE size_t qk_size(int64_t rows, int64_t n, size_t chunk_bytes) {
     return (size_t)((rows + QR_ROWS - 1) / QR_ROWS) * (size_t)(n / QX_QK_K) * chunk_bytes;
 }
 
-QX_INLINE void qk_repack(qk_row_fn row, size_t chunk_bytes, size_t block_bytes, const void *w, size_t wrb,
-                         int64_t rows, int64_t n, void *dst) {
-    memset(dst, 0, qk_size(rows, n, chunk_bytes)); /* padding rows; Q5_K's masks are or-ed in */
-    qk_walk(row, chunk_bytes, block_bytes, n / QX_QK_K, dst, 0, rows, (uint8_t *)w, wrb, 0);
+QX_INLINE void qk_repack(qk_row_fn row, qk_chunk_fn chunk, size_t chunk_bytes, size_t block_bytes, const void *w,
+                         size_t wrb, int64_t rows, int64_t n, void *dst) {
+    memset(dst, 0, qk_size(rows, n, chunk_bytes)); /* the padding rows */
+    qk_walk(row, chunk, chunk_bytes, block_bytes, n / QX_QK_K, dst, 0, rows, (uint8_t *)w, wrb, 0);
 }
 
-QX_INLINE void qk_unrepack(qk_row_fn row, size_t chunk_bytes, size_t block_bytes, const void *wr, int64_t rows,
-                           int64_t n, int64_t r0, int64_t r1, void *dst, size_t drb) {
-    qk_walk(row, chunk_bytes, block_bytes, n / QX_QK_K, (uint8_t *)wr, r0, r1 < rows ? r1 : rows, dst, drb, 1);
+QX_INLINE void qk_unrepack(qk_row_fn row, qk_chunk_fn chunk, size_t chunk_bytes, size_t block_bytes, const void *wr,
+                           int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, size_t drb) {
+    qk_walk(row, chunk, chunk_bytes, block_bytes, n / QX_QK_K, (uint8_t *)wr, r0, r1 < rows ? r1 : rows, dst, drb, 1);
 }
 
 /* ------------------------------------------ Q4_K and Q5_K repacked 16 rows wide */
@@ -425,27 +432,34 @@ _Static_assert(offsetof(mono_block_q4_K, scales) == offsetof(mono_block_q5_K, sc
                    offsetof(mono_block_q4_K, dmin) == offsetof(mono_block_q5_K, dmin),
                "Q4_K and Q5_K share their header");
 
-/* Bit 0 of each byte of w as 4 bits, and back (the products never carry). */
-QX_INLINE uint32_t qk_gather4(uint32_t w) { return ((w & 0x01010101u) * 0x01020408u) >> 24 & 0xF; }
-QX_INLINE uint32_t qk_spread4(uint32_t nib) { return (nib * 0x00204081u) & 0x01010101u; }
-
-/* Row j's qh[32] and the Q5_K masks. */
-QX_INLINE void qk_row_qh(uint8_t *c, uint8_t *qh, int j, int to_file) {
+/* Q5_K's high bits of one chunk, the nr rows at once: for each m the vector
+ * whose lane j holds row j's qh[4m..4m+3] (padding rows zero) gives the
+ * masks of vectors 8q + m as its bits 2q and 2q + 1 (vptestmb), and back
+ * (a masked byte move per bit). */
+QX_INLINE void qk_chunk_qh(uint8_t *c, uint8_t *const *blk, int nr, int to_file) {
     for (int m = 0; m < 8; m++) {
-        uint32_t w = 0; /* qh[4m..4m+3] */
-        if (!to_file) memcpy(&w, qh + 4 * m, 4);
-        for (int bit = 0; bit < 8; bit++) { /* bit = 2q (low nibbles) or 2q + 1 (high) */
+        uint32_t v[QR_ROWS] = {0};
+        __m512i bits = _mm512_setzero_si512();
+        if (!to_file) {
+            for (int j = 0; j < nr; j++) memcpy(&v[j], blk[j] + offsetof(mono_block_q5_K, qh) + 4 * m, 4);
+            bits = _mm512_loadu_si512(v);
+        }
+        for (int bit = 0; bit < 8; bit++) { /* bit 2q: the low nibbles' mask, 2q + 1: the high ones' */
             uint8_t *mk = c + QK_MASK(bit / 2, m) + 8 * (bit % 2);
-            uint64_t v;
-            memcpy(&v, mk, 8);
+            const __m512i one = _mm512_set1_epi8((char)(1 << bit));
             if (to_file) {
-                w |= qk_spread4((uint32_t)(v >> (4 * j)) & 0xF) << bit;
+                uint64_t k;
+                memcpy(&k, mk, 8);
+                bits = _mm512_or_si512(bits, _mm512_maskz_mov_epi8((__mmask64)k, one));
             } else {
-                v |= (uint64_t)qk_gather4(w >> bit) << (4 * j);
-                memcpy(mk, &v, 8);
+                uint64_t k = _mm512_test_epi8_mask(bits, one);
+                memcpy(mk, &k, 8);
             }
         }
-        if (to_file) memcpy(qh + 4 * m, &w, 4);
+        if (to_file) {
+            _mm512_storeu_si512(v, bits);
+            for (int j = 0; j < nr; j++) memcpy(blk[j] + offsetof(mono_block_q5_K, qh) + 4 * m, &v[j], 4);
+        }
     }
 }
 
@@ -462,7 +476,6 @@ QX_INLINE void qk_row(uint8_t *c, uint8_t *blk, int j, int to_file, int five) {
     for (int q = 0; q < 4; q++)
         for (int m = 0; m < 8; m++)
             qk_mv(blk + qs + 32 * q + 4 * m, c + QK_VEC(five, q, m) + 4 * j, 4, to_file);
-    if (five) qk_row_qh(c, blk + offsetof(mono_block_q5_K, qh), j, to_file);
 }
 
 /* 16 rows of group g against super-blocks [b0, b1) of one Q8_K row; s2[i]
@@ -557,17 +570,18 @@ QX_INLINE void qk_gemv(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
     }
 }
 
-#define QK_TYPE(tname, T, five)                                                                                  \
+#define QK_TYPE(tname, T, five, chunk)                                                                          \
     QX_INLINE void qk_row_##tname(uint8_t *c, uint8_t *blk, int j, int to_file) {                                \
         qk_row(c, blk, j, to_file, five);                                                                        \
     }                                                                                                            \
     static size_t qk_repack_size_##tname(int64_t rows, int64_t n) { return qk_size(rows, n, QK_CHUNK(five)); }   \
     static void qk_repack_##tname(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {               \
-        qk_repack(qk_row_##tname, QK_CHUNK(five), sizeof(mono_block_##tname), w, wrb, rows, n, dst);            \
+        qk_repack(qk_row_##tname, chunk, QK_CHUNK(five), sizeof(mono_block_##tname), w, wrb, rows, n, dst);     \
     }                                                                                                            \
     static void qk_unrepack_##tname(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, \
                                     size_t drb) {                                                                \
-        qk_unrepack(qk_row_##tname, QK_CHUNK(five), sizeof(mono_block_##tname), wr, rows, n, r0, r1, dst, drb); \
+        qk_unrepack(qk_row_##tname, chunk, QK_CHUNK(five), sizeof(mono_block_##tname), wr, rows, n, r0, r1, dst, \
+                    drb);                                                                                        \
     }                                                                                                            \
     static void qk_gemm_##tname(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x,  \
                                 size_t xrb, int64_t n_tok, float *out, size_t os) {                              \
@@ -577,8 +591,8 @@ QX_INLINE void qk_gemv(int64_t n, const void *wr, int64_t rows, int64_t r0, int6
         else                                                                                                     \
             qk_gemv(n, wr, rows, r0, r1, x, xrb, n_tok, out, os, five);                                          \
     }
-QK_TYPE(q4_K, Q4_K, 0)
-QK_TYPE(q5_K, Q5_K, 1)
+QK_TYPE(q4_K, Q4_K, 0, NULL)
+QK_TYPE(q5_K, Q5_K, 1, qk_chunk_qh)
 #undef QK_TYPE
 
 /* ------------------------------------------------ Q6_K repacked 16 rows wide */
@@ -609,12 +623,12 @@ QX_INLINE void q6_row(uint8_t *c, uint8_t *blk, int j, int to_file) {
 static size_t q6_repack_size_q6_K(int64_t rows, int64_t n) { return qk_size(rows, n, Q6_CHUNK); }
 
 static void q6_repack_q6_K(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
-    qk_repack(q6_row, Q6_CHUNK, sizeof(mono_block_q6_K), w, wrb, rows, n, dst);
+    qk_repack(q6_row, NULL, Q6_CHUNK, sizeof(mono_block_q6_K), w, wrb, rows, n, dst);
 }
 
 static void q6_unrepack_q6_K(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst,
                              size_t drb) {
-    qk_unrepack(q6_row, Q6_CHUNK, sizeof(mono_block_q6_K), wr, rows, n, r0, r1, dst, drb);
+    qk_unrepack(q6_row, NULL, Q6_CHUNK, sizeof(mono_block_q6_K), wr, rows, n, r0, r1, dst, drb);
 }
 
 QX_INLINE __m512i q6_dot4(__m512i acc, __m512i v, const int8_t *y) {
