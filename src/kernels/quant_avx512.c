@@ -249,8 +249,22 @@ QZ_GEMM(Q5_1, q5_1)
 
 #include "kernels/quant_x86_repack.h"
 
+#include <cpuid.h>
+
+/* 1 where the repacked decode kernels should prefetch ahead (see
+ * quant_x86_repack.h: Intel yes, AMD no); MONO_REPACK_PREFETCH=0 or 1
+ * overrides (tests run both builds; A/B timing). */
+static int qz_repack_prefetch(void) {
+    const char *e = getenv("MONO_REPACK_PREFETCH");
+    if (e && (e[0] == '0' || e[0] == '1') && !e[1]) return e[0] == '1';
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu; /* "Genu" "ineI" "ntel" */
+}
+
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
+    const int pf = qz_repack_prefetch();
     qx_register(k);
     qt_register_k(k); /* K-quant prefill: quant_x86_tile.h */
     k->gemm[MONO_TYPE_Q8_0] = qz_gemm_q8_0;
@@ -262,40 +276,40 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->repack_size[MONO_TYPE_Q4_0] = qr_repack_size_q4_0;
     k->repack[MONO_TYPE_Q4_0] = qr_repack_q4_0;
     k->unrepack[MONO_TYPE_Q4_0] = qr_unrepack_q4_0;
-    k->gemm_repacked[MONO_TYPE_Q4_0] = qr_gemm_q4_0;
+    k->gemm_repacked[MONO_TYPE_Q4_0] = pf ? qr_gemm_q4_0_pf : qr_gemm_q4_0;
     k->repack_rows[MONO_TYPE_Q5_0] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q5_0] = qr_repack_size_q5_0;
     k->repack[MONO_TYPE_Q5_0] = qr_repack_q5_0;
     k->unrepack[MONO_TYPE_Q5_0] = qr_unrepack_q5_0;
-    k->gemm_repacked[MONO_TYPE_Q5_0] = qr_gemm_q5_0;
+    k->gemm_repacked[MONO_TYPE_Q5_0] = pf ? qr_gemm_q5_0_pf : qr_gemm_q5_0;
     k->repack_rows[MONO_TYPE_Q8_0] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q8_0] = qr_repack_size_q8_0;
     k->repack[MONO_TYPE_Q8_0] = qr_repack_q8_0;
     k->unrepack[MONO_TYPE_Q8_0] = qr_unrepack_q8_0;
-    k->gemm_repacked[MONO_TYPE_Q8_0] = qr_gemm_q8_0;
+    k->gemm_repacked[MONO_TYPE_Q8_0] = pf ? qr_gemm_q8_0_pf : qr_gemm_q8_0;
     k->repack_rows[MONO_TYPE_Q4_1] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q4_1] = qr_repack_size_q4_1;
     k->repack[MONO_TYPE_Q4_1] = qr_repack_q4_1;
     k->unrepack[MONO_TYPE_Q4_1] = qr_unrepack_q4_1;
-    k->gemm_repacked[MONO_TYPE_Q4_1] = qr_gemm_q4_1;
+    k->gemm_repacked[MONO_TYPE_Q4_1] = pf ? qr_gemm_q4_1_pf : qr_gemm_q4_1;
     k->repack_rows[MONO_TYPE_Q5_1] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q5_1] = qr_repack_size_q5_1;
     k->repack[MONO_TYPE_Q5_1] = qr_repack_q5_1;
     k->unrepack[MONO_TYPE_Q5_1] = qr_unrepack_q5_1;
-    k->gemm_repacked[MONO_TYPE_Q5_1] = qr_gemm_q5_1;
+    k->gemm_repacked[MONO_TYPE_Q5_1] = pf ? qr_gemm_q5_1_pf : qr_gemm_q5_1;
     k->repack_rows[MONO_TYPE_Q4_K] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q4_K] = qk_repack_size_q4_K;
     k->repack[MONO_TYPE_Q4_K] = qk_repack_q4_K;
     k->unrepack[MONO_TYPE_Q4_K] = qk_unrepack_q4_K;
-    k->gemm_repacked[MONO_TYPE_Q4_K] = qk_gemm_q4_K;
+    k->gemm_repacked[MONO_TYPE_Q4_K] = pf ? qk_gemm_q4_K_pf : qk_gemm_q4_K;
     k->repack_rows[MONO_TYPE_Q5_K] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q5_K] = qk_repack_size_q5_K;
     k->repack[MONO_TYPE_Q5_K] = qk_repack_q5_K;
     k->unrepack[MONO_TYPE_Q5_K] = qk_unrepack_q5_K;
-    k->gemm_repacked[MONO_TYPE_Q5_K] = qk_gemm_q5_K;
+    k->gemm_repacked[MONO_TYPE_Q5_K] = pf ? qk_gemm_q5_K_pf : qk_gemm_q5_K;
     k->repack_rows[MONO_TYPE_Q6_K] = QR_ROWS;
     k->repack_size[MONO_TYPE_Q6_K] = q6_repack_size_q6_K;
     k->repack[MONO_TYPE_Q6_K] = q6_repack_q6_K;
     k->unrepack[MONO_TYPE_Q6_K] = q6_unrepack_q6_K;
-    k->gemm_repacked[MONO_TYPE_Q6_K] = q6_gemm_q6_K;
+    k->gemm_repacked[MONO_TYPE_Q6_K] = pf ? q6_gemm_q6_K_pf : q6_gemm_q6_K;
 }

@@ -18,8 +18,11 @@
  *   - the repacked buffer is allocated at exactly repack_size bytes, so
  *     ASan catches a kernel or repacker that reads or writes past it.
  * Only ISAs with a repacked form fill these entries; elsewhere the suite
- * checks that the table leaves them all empty.
+ * checks that the table leaves them all empty. AVX-512 has two builds of
+ * the decode kernels (with and without software prefetch, chosen by CPU
+ * vendor): MONO_REPACK_PREFETCH=0 and 1 run both.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdlib.h>
 
 #include "kernels/quant.h"
@@ -140,14 +143,11 @@ static void rp_act_q8_1(mt_ctx *t, const mono_kernels *k, uint64_t *s) {
     free(x); free(qa); free(qb);
 }
 
-void suite_quant_repack(mt_ctx *t) {
-    mono_kernels k, p;
-    mono_kernels_init(&k);
-    memset(&p, 0, sizeof p);
-    mono_kernels_register_quant_portable(&p);
+/* Every repacked type of one kernel table (decode_only: the prefetching
+ * build, whose prefill is the other's); 1 if it has any. */
+static int rp_table(mt_ctx *t, const mono_kernels *kt, const mono_kernels *p, uint64_t *s, int decode_only) {
+    const mono_kernels k = *kt;
     int any = 0;
-    uint64_t s = 0x5eed1234abcdull;
-    rp_act_q8_1(t, &k, &s);
     for (int type = 0; type < MONO_TYPE_COUNT; type++) {
         int set = (k.repack_size[type] != NULL) + (k.repack[type] != NULL) + (k.gemm_repacked[type] != NULL) +
                   (k.unrepack[type] != NULL);
@@ -170,18 +170,43 @@ void suite_quant_repack(mt_ctx *t) {
         for (int ri = 0; ri < 5; ri++)
             for (int ci = 0; ci < 4; ci++) {
                 int64_t rows = rows_list[ri], n = cols_list[ci] / 32 * tr->block_size;
-                if (n % tr->block_size) continue;
+                if (n % tr->block_size || (decode_only && ci == 3)) continue;
                 int ntok = 1 + (ri + ci) % 3;
-                rp_case(t, &k, &p, type, rows, n, ntok, 0, rows, 0, &s);
-                if (rows > 4) rp_case(t, &k, &p, type, rows, n, ntok, 3, rows - 2, 0, &s);
-                if (rows > 33) rp_case(t, &k, &p, type, rows, n, 1, 16, 33, 1, &s);
-                rp_case(t, &k, &p, type, rows, n, 2, 0, rows, 1, &s);
+                rp_case(t, &k, p, type, rows, n, ntok, 0, rows, 0, s);
+                if (rows > 4) rp_case(t, &k, p, type, rows, n, ntok, 3, rows - 2, 0, s);
+                if (rows > 33) rp_case(t, &k, p, type, rows, n, 1, 16, 33, 1, s);
+                rp_case(t, &k, p, type, rows, n, 2, 0, rows, 1, s);
                 /* prefill sizes (the token-tiled path), whole and partial groups */
-                if (ci < 3) {
-                    rp_case(t, &k, &p, type, rows, n, 4 + 5 * ri, 0, rows, ri & 1, &s);
-                    if (rows > 4) rp_case(t, &k, &p, type, rows, n, 11, 3, rows - 2, 1, &s);
+                if (ci < 3 && !decode_only) {
+                    rp_case(t, &k, p, type, rows, n, 4 + 5 * ri, 0, rows, ri & 1, s);
+                    if (rows > 4) rp_case(t, &k, p, type, rows, n, 11, 3, rows - 2, 1, s);
                 }
             }
+    }
+    return any;
+}
+
+void suite_quant_repack(mt_ctx *t) {
+    mono_kernels k, p;
+    memset(&p, 0, sizeof p);
+    mono_kernels_register_quant_portable(&p);
+    uint64_t s = 0x5eed1234abcdull;
+    char saved[16] = "";
+    const char *env = getenv("MONO_REPACK_PREFETCH");
+    const int had = env != NULL;
+    if (env) snprintf(saved, sizeof saved, "%s", env);
+    int any = 0;
+    mono_gemm_repacked_fn first = NULL;
+    for (int pf = 0; pf < 2; pf++) {
+        setenv("MONO_REPACK_PREFETCH", pf ? "1" : "0", 1);
+        mono_kernels_init(&k);
+        if (had) setenv("MONO_REPACK_PREFETCH", saved, 1);
+        else unsetenv("MONO_REPACK_PREFETCH");
+        if (pf == 0) rp_act_q8_1(t, &k, &s);
+        any |= rp_table(t, &k, &p, &s, pf);
+        if (pf == 0) first = k.gemm_repacked[MONO_TYPE_Q4_0];
+        else if (first) /* the two builds were both run */
+            MT_CHECK_MSG(t, first != k.gemm_repacked[MONO_TYPE_Q4_0], "MONO_REPACK_PREFETCH chose nothing");
     }
     if (!any)
         mt_skip(t, "no ISA here has a repacked decode kernel (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_1, Q5_1, Q4_K, Q5_K, "
