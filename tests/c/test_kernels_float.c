@@ -12,7 +12,12 @@
  *     unaligned rows and partial row ranges;
  *   - the portable gemm is bit-identical to the portable vec_dot;
  *   - edge values: every half value through a one-hot dot product,
- *     infinities, subnormals.
+ *     infinities, subnormals;
+ *   - the panel form of long rows (float_panel.h, where an ISA repacks
+ *     F16/BF16): exact size, no form for short rows, unrepack gives the
+ *     file bytes back, slices repack to the whole matrix's bytes, decode
+ *     within the error bound with outputs outside the rows untouched,
+ *     prefill bit-identical to the file layout's gemm.
  */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdint.h>
@@ -418,6 +423,82 @@ static void test_tables(mt_ctx *t, const isa_table *isas, int n_isa) {
     }
 }
 
+/* One shape of the panel form: rows x n of type, rows [r0, r1). */
+static void check_panel(mt_ctx *t, const isa_table *isa, mono_type type, int64_t rows, int64_t n, int64_t r0,
+                        int64_t r1, rng *r) {
+    const mono_kernels *k = &isa->k;
+    const size_t es = elem_size(type), wrb = (size_t)n * es, size = k->repack_size[type](rows, n);
+    const int64_t g = k->repack_rows[type], groups = (rows + g - 1) / g;
+    if (!MT_CHECK_MSG(t, size == (size_t)(groups * g) * wrb, "%s %s panel size %zu for %lld x %lld", isa->name,
+                      mono_type_get(type)->name, size, (long long)rows, (long long)n)) return;
+    uint8_t *w = malloc(wrb * rows), *wr = malloc(size), *back = malloc(wrb * rows), *part = malloc(size);
+    enum { T = 7 };
+    float *x = malloc(sizeof(float) * n * T), *out = malloc(sizeof(float) * rows * T), *ref = malloc(sizeof(float) * rows * T);
+    for (int64_t i = 0; i < rows * n; i++) put(type, w, i, rng_f(r));
+    for (int64_t i = 0; i < n * T; i++) x[i] = rng_f(r);
+    k->repack[type](w, wrb, rows, n, wr);
+    k->unrepack[type](wr, rows, n, 0, rows, back, wrb);
+    MT_CHECK_MSG(t, !memcmp(w, back, wrb * rows), "%s panel unrepack differs (%lld x %lld)", isa->name,
+                 (long long)rows, (long long)n);
+    if (rows > g) { /* the loader repacks slices of rows on several threads */
+        size_t per_group = k->repack_size[type](g, n);
+        k->repack[type](w + (size_t)g * wrb, wrb, rows - g, n, part);
+        MT_CHECK(t, !memcmp(part, wr + per_group, size - per_group));
+    }
+    /* decode: each row within the error bound, nothing outside [r0, r1) written */
+    for (int64_t i = 0; i < rows; i++) out[i] = -7.0f;
+    k->gemm_repacked[type](n, wr, rows, r0, r1, x, (size_t)n * sizeof(float), 1, out, (size_t)rows);
+    int bad = 0;
+    for (int64_t i = 0; i < rows; i++) {
+        double abs_sum, want = ref_dot(type, w + (size_t)i * wrb, x, n, &abs_sum);
+        if (i < r0 || i >= r1) bad += out[i] != -7.0f;
+        else bad += !(fabs(out[i] - want) <= dot_bound(n, abs_sum));
+    }
+    MT_CHECK_MSG(t, bad == 0, "%s %s panel decode %lld x %lld rows [%lld, %lld): %d bad", isa->name,
+                 mono_type_get(type)->name, (long long)rows, (long long)n, (long long)r0, (long long)r1, bad);
+    /* prefill: from a group boundary, the file layout's gemm bit for bit
+     * (the same register tiles); else within the bound (tiles split at
+     * group ends) */
+    for (int nt = 2; nt <= T; nt += 5) {
+        k->gemm_repacked[type](n, wr, rows, r0, r1, x, (size_t)n * sizeof(float), nt, out, (size_t)rows);
+        k->gemm[type](n, w, wrb, r0, r1, x, (size_t)n * sizeof(float), nt, ref, (size_t)rows);
+        bad = 0;
+        for (int tk = 0; tk < nt; tk++)
+            for (int64_t i = r0; i < r1; i++) {
+                double abs_sum, want = ref_dot(type, w + (size_t)i * wrb, x + (size_t)tk * n, n, &abs_sum);
+                float o = out[tk * rows + i];
+                bad += r0 % g == 0 ? o != ref[tk * rows + i] : !(fabs(o - want) <= dot_bound(n, abs_sum));
+            }
+        MT_CHECK_MSG(t, bad == 0, "%s panel prefill (%d tokens) differs from the file gemm in %d outputs", isa->name, nt, bad);
+    }
+    free(w), free(wr), free(back), free(part), free(x), free(out), free(ref);
+}
+
+static void test_panels(mt_ctx *t, const isa_table *isas, int n_isa) {
+    rng r = {0x9a9e1};
+    int any = 0;
+    for (int ki = 0; ki < n_isa; ki++)
+        for (size_t ti = 0; ti < 3; ti++) {
+            const mono_kernels *k = &isas[ki].k;
+            mono_type type = types[ti];
+            if (!k->repack[type]) continue;
+            any = 1;
+            MT_CHECK(t, k->repack_size[type] && k->unrepack[type] && k->gemm_repacked[type] && k->repack_rows[type] > 0);
+            MT_CHECK_EQ_INT(t, k->repack_size[type](64, 896), 0); /* short rows: no panel form */
+            MT_CHECK_EQ_INT(t, k->repack_size[type](0, 4864), 0);
+            static const int64_t rows_list[] = {1, 63, 64, 65, 130}, cols_list[] = {1025, 1040, 2050, 4864};
+            for (int ri = 0; ri < 5; ri++)
+                for (int ci = 0; ci < 4; ci++) {
+                    int64_t rows = rows_list[ri], n = cols_list[ci];
+                    if (rows * n > 130 * 2050 && ri != 2) continue; /* keep the suite quick */
+                    check_panel(t, &isas[ki], type, rows, n, 0, rows, &r);
+                    if (rows > 5) check_panel(t, &isas[ki], type, rows, n, 3, rows - 2, &r);
+                    if (rows > 64) check_panel(t, &isas[ki], type, rows, n, 64, rows, &r);
+                }
+        }
+    if (!any) mt_skip(t, "no ISA here has a panel form of float rows");
+}
+
 void suite_kernels_float(mt_ctx *t) {
     test_f16_roundtrip(t);
     test_f16_rounding(t);
@@ -431,4 +512,5 @@ void suite_kernels_float(mt_ctx *t) {
     test_vec_dot(t, isas, n_isa);
     test_gemm(t, isas, n_isa);
     test_f16_edges(t, isas, n_isa);
+    test_panels(t, isas, n_isa);
 }
