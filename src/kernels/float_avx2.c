@@ -16,6 +16,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/float_panel.h"
 #include "kernels/kernels.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -177,6 +178,16 @@ static void gemm_bf16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t 
     gemm_any(MONO_TYPE_BF16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
 }
 
+/* rows longer than PANEL_W decode from the panel form (float_panel.h) */
+static void panel_gemm_f16(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                           int64_t n_tok, float *out, size_t os) {
+    panel_gemm(vec_dot_f16, gemm_f16, 2, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
+}
+static void panel_gemm_bf16(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
+                            int64_t n_tok, float *out, size_t os) {
+    panel_gemm(vec_dot_bf16, gemm_bf16, 2, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
+}
+
 void mono_kernels_register_float_avx2(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_F32] = vec_dot_f32;
     k->vec_dot[MONO_TYPE_F16] = vec_dot_f16;
@@ -185,4 +196,5 @@ void mono_kernels_register_float_avx2(mono_kernels *k) {
     k->gemm[MONO_TYPE_F16] = gemm_f16;
     k->gemm[MONO_TYPE_BF16] = gemm_bf16;
     /* quantize_row[F32] stays the portable memcpy: a copy is a copy */
+    panel_register(k, panel_gemm_f16, panel_gemm_bf16);
 }

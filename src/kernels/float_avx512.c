@@ -23,7 +23,6 @@
  * Decode is memory bound, where widening costs nothing.
  */
 #include <immintrin.h>
-#include <stdlib.h>
 
 #include "kernels/float_panel.h"
 #include "kernels/kernels.h"
@@ -49,9 +48,9 @@ static ALWAYS_INLINE __m512 load_w16_full(int type, const char *p) {
 
 static ALWAYS_INLINE __mmask16 tail_mask(int64_t m) { return (__mmask16)((1u << m) - 1); }
 
-/* The 16 lane sums of dot(w[0, n), x[0, n)) (not yet added together). */
-static ALWAYS_INLINE __m512 dot_lanes(int type, int64_t n, const void *w, const float *xp) {
+static ALWAYS_INLINE void vec_dot_any(int type, int64_t n, float *out, const void *w, const void *x) {
     const char *wp = w;
+    const float *xp = x;
     const size_t es = elem_bytes(type);
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
     int64_t i = 0;
@@ -67,11 +66,7 @@ static ALWAYS_INLINE __m512 dot_lanes(int type, int64_t n, const void *w, const 
         __mmask16 m = tail_mask(n - i);
         a1 = _mm512_fmadd_ps(load_w16(type, wp + (size_t)i * es, m), _mm512_maskz_loadu_ps(m, xp + i), a1);
     }
-    return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
-}
-
-static ALWAYS_INLINE void vec_dot_any(int type, int64_t n, float *out, const void *w, const void *x) {
-    *out = _mm512_reduce_add_ps(dot_lanes(type, n, w, x));
+    *out = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
 /* gemm calls these for one token (decode) and for leftover tokens: one
@@ -197,62 +192,14 @@ static void gemm_bf16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t 
     gemm_any(MONO_TYPE_BF16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
 }
 
-/* ---- the panel form of long rows (float_panel.h) ----------------------- */
-
-/* Decode: per group, each panel's row segments in order (one sequential
- * stream) against that panel's slice of x, lane sums carried across panels. */
-static ALWAYS_INLINE void panel_matvec(int type, int64_t n, const void *wr, int64_t r0, int64_t r1, const float *x,
-                                       float *out) {
-    const size_t es = elem_bytes(type);
-    __m512 acc[PANEL_G];
-    for (int64_t g0 = r0 - r0 % PANEL_G; g0 < r1; g0 += PANEL_G) {
-        const int64_t lo = g0 > r0 ? g0 : r0, hi = g0 + PANEL_G < r1 ? g0 + PANEL_G : r1;
-        for (int64_t r = lo; r < hi; r++) acc[r - g0] = _mm512_setzero_ps();
-        for (int64_t c0 = 0; c0 < n; c0 += PANEL_W) {
-            const int64_t wdt = n - c0 < PANEL_W ? n - c0 : PANEL_W;
-            for (int64_t r = lo; r < hi; r++)
-                acc[r - g0] = _mm512_add_ps(acc[r - g0], dot_lanes(type, wdt, panel_seg(wr, n, es, r, c0, wdt), x + c0));
-        }
-        for (int64_t r = lo; r < hi; r++) out[r] = _mm512_reduce_add_ps(acc[r - g0]);
-    }
-}
-
-/* Prefill: each group unpacked to file rows, then the register-tiled gemm
- * (the same bits as from the file layout); without memory for the group,
- * the matrix-vector path token by token. */
-static ALWAYS_INLINE void panel_gemm_any(int type, int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1,
-                                         const void *x, size_t xrb, int64_t n_tok, float *out, size_t os) {
-    const size_t es = elem_bytes(type), wrb = (size_t)n * es;
-    if (r1 > rows) r1 = rows;
-    uint8_t *buf = n_tok > 1 ? malloc(wrb * PANEL_G) : NULL;
-    if (!buf) {
-        for (int64_t t = 0; t < n_tok; t++)
-            panel_matvec(type, n, wr, r0, r1, (const float *)((const char *)x + (size_t)t * xrb), out + (size_t)t * os);
-        return;
-    }
-    for (int64_t a = r0 - r0 % PANEL_G; a < r1; a += PANEL_G) {
-        const int64_t b = a + PANEL_G < rows ? a + PANEL_G : rows;
-        const int64_t lo = a > r0 ? a : r0, hi = b < r1 ? b : r1;
-        panel_move((uint8_t *)wr, rows, n, es, a, b, buf, wrb, 1);
-        gemm_any(type, n, buf + (size_t)(lo - a) * wrb, wrb, 0, hi - lo, x, xrb, n_tok, out + lo, os);
-    }
-    free(buf);
-}
-
-static size_t panel_size_2(int64_t rows, int64_t n) { return panel_size(rows, n, 2); }
-static void panel_repack_2(const void *w, size_t wrb, int64_t rows, int64_t n, void *dst) {
-    panel_move(dst, rows, n, 2, 0, rows, (uint8_t *)w, wrb, 0);
-}
-static void panel_unrepack_2(const void *wr, int64_t rows, int64_t n, int64_t r0, int64_t r1, void *dst, size_t drb) {
-    panel_move((uint8_t *)wr, rows, n, 2, r0, r1, dst, drb, 1);
-}
+/* rows longer than PANEL_W decode from the panel form (float_panel.h) */
 static void panel_gemm_f16(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
                            int64_t n_tok, float *out, size_t os) {
-    panel_gemm_any(MONO_TYPE_F16, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
+    panel_gemm(vec_dot_f16, gemm_f16, 2, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
 }
 static void panel_gemm_bf16(int64_t n, const void *wr, int64_t rows, int64_t r0, int64_t r1, const void *x, size_t xrb,
                             int64_t n_tok, float *out, size_t os) {
-    panel_gemm_any(MONO_TYPE_BF16, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
+    panel_gemm(vec_dot_bf16, gemm_bf16, 2, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
 }
 
 void mono_kernels_register_float_avx512(mono_kernels *k) {
@@ -262,15 +209,5 @@ void mono_kernels_register_float_avx512(mono_kernels *k) {
     k->gemm[MONO_TYPE_F32] = gemm_f32;
     k->gemm[MONO_TYPE_F16] = gemm_f16;
     k->gemm[MONO_TYPE_BF16] = gemm_bf16;
-    /* rows longer than PANEL_W decode from the panel form (float_panel.h) */
-    static const int panel_types[] = {MONO_TYPE_F16, MONO_TYPE_BF16};
-    for (int i = 0; i < 2; i++) {
-        int t = panel_types[i];
-        k->repack_rows[t] = PANEL_G;
-        k->repack_size[t] = panel_size_2;
-        k->repack[t] = panel_repack_2;
-        k->unrepack[t] = panel_unrepack_2;
-    }
-    k->gemm_repacked[MONO_TYPE_F16] = panel_gemm_f16;
-    k->gemm_repacked[MONO_TYPE_BF16] = panel_gemm_bf16;
+    panel_register(k, panel_gemm_f16, panel_gemm_bf16);
 }

@@ -46,7 +46,9 @@ typedef void (*mono_gemm_fn)(int64_t n, const void *w, size_t w_row_bytes, int64
 /* Optional load-time repacking for decode (llama.cpp repacks Q4_0 the same
  * way): the rows of a matrix interleaved in groups of repack_rows[type], so
  * that one 512-bit vpdpbusd serves 16 rows and the per-block scale work is
- * done once per 16 rows. NULL entries: no repacked form for that type here.
+ * done once per 16 rows; F16/BF16 rows longer than 1024 in column panels
+ * per group of 64 rows (float_panel.h: the activation slice stays in L1).
+ * NULL entries: no repacked form for that type here.
  *   repack_size(rows, n): bytes of the repacked [rows x n] matrix (the last
  *     group padded with zero rows), 0 if this shape is not supported;
  *   repack(w, w_row_bytes, rows, n, dst): writes it (dst: repack_size bytes,
