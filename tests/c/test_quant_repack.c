@@ -156,8 +156,9 @@ static int rp_table(mt_ctx *t, const mono_kernels *kt, const mono_kernels *p, ui
             MT_CHECK_EQ_INT(t, k.repack_rows[type], 0);
             continue;
         }
-        any = 1;
         const mono_type_traits *tr = mono_type_get(type);
+        if (!tr || !tr->quantized) continue; /* float panel forms: test_kernels_float.c */
+        any = 1;
         MT_CHECK(t, k.repack_rows[type] > 0);
         MT_CHECK_EQ_INT(t, k.repack_size[type](0, 256), 0);
         MT_CHECK_EQ_INT(t, k.repack_size[type](16, tr->block_size + 1), 0);
