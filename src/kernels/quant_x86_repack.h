@@ -2,7 +2,7 @@
  * quant_x86_repack.h -- decode kernels over weights repacked at load, 16
  * rows interleaved (kernels.h: repack_rows / repack_size / repack /
  * unrepack / gemm_repacked), AVX-512 VNNI; included once, by
- * quant_avx512.c, after quant_x86_dot.h.
+ * quant_avx512.c, after quant_x86_tile.h.
  *
  * A row-at-a-time dot product spends most of its instructions on per-block
  * scale work and horizontal sums; with 16 rows side by side, one 512-bit
@@ -15,7 +15,9 @@
  * Types: Q4_0, Q5_0, Q8_0, Q4_1, Q5_1 (one parameterized layout; prefill
  * packs the tiled GEMM's register tiles straight from it, through the tile
  * loop of quant_x86_tile.h) and Q4_K, Q5_K, Q6_K (prefill unrepacks 64-row
- * slices into the file layout for that file's tiled GEMM). Tested by
+ * slices into the file layout for that file's tiled GEMM). Either way
+ * prefill runs the file layout's register tiles on the same row groups, so
+ * its outputs are the same bits with and without repacking. Tested by
  * tests/c/test_quant_repack.c.
  */
 #ifndef MONO_KERNELS_QUANT_X86_REPACK_H
