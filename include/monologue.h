@@ -282,12 +282,14 @@ mono_status mono_tokenizer_to_json(const mono_tokenizer *tok, char **json, size_
  *
  * The path is a GGUF file or a Hugging Face folder (config.json, one or more
  * *.safetensors, optionally tokenizer.json and generation_config.json).
- * Weights are used in place from the memory-mapped file; any weight type the
- * kernels know (f32, f16, bf16, the llama.cpp quantized types) runs as it is
- * stored. Where the CPU has faster kernels for a repacked layout (AVX-512
- * VNNI: Q4_0, Q5_0, Q8_0, Q4_K, Q6_K), those matrices are repacked once at
- * load and the file pages released, so one copy stays resident (see
- * mono_model_params.no_repack).
+ * Any weight type the kernels know (f32, f16, bf16, the llama.cpp quantized
+ * types) runs as it is stored. Where the CPU has faster kernels for a
+ * repacked layout (AVX-512 VNNI: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K,
+ * Q6_K; AVX2/AVX-512: F16/BF16 rows longer than 1024), those matrices are
+ * repacked once at load, and with transparent huge pages the others are
+ * copied as they are; the file pages are released, so one copy stays
+ * resident (see mono_model_params.no_repack). Otherwise, and for models
+ * loaded from memory, weights are used in place.
  * ---------------------------------------------------------------------- */
 typedef struct mono_model mono_model;
 

@@ -5,9 +5,10 @@
  * to float32, and find the model's tokenizer.
  *
  * Matrices are used in place from the mapped file, except where the kernel
- * table has a load-time repacked form for their type (AVX-512: Q4_0, Q5_0,
- * Q8_0, Q4_K, Q6_K, ... in groups of 16 rows, which decode reads at a
- * higher share of memory bandwidth): those are copied once, repacked, and
+ * table has a load-time repacked form for their type (AVX-512 VNNI: Q4_0,
+ * Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K in groups of 16 rows, which
+ * decode reads at a higher share of memory bandwidth; AVX2/AVX-512: F16 and
+ * BF16 rows longer than 1024 in column panels): those are copied once, repacked, and
  * the file pages they came from are released, so one copy of the weights
  * stays resident either way. Where the OS backs memory with transparent
  * huge pages, the other matrices (F16, F32, types without a repacked form)

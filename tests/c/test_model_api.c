@@ -212,7 +212,7 @@ static float *eval_image(mt_ctx *t, const golden *g, const gguf_opts *o, int by_
     return eval_model(t, g, o, by_token, NULL, NULL, NULL);
 }
 
-/* Load-time repacking (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, Q4_K, Q6_K) must not
+/* Load-time repacking (AVX-512 VNNI: Q4_0, Q5_0, Q8_0, ... here) must not
  * change results: decode reads the repacked copy, prefill rows unpacked from
  * it, the tied output is repacked while the embedding lookup keeps reading
  * the file (whose pages were released). Integer block sums are exact in
