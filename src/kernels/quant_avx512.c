@@ -262,6 +262,15 @@ static int qz_repack_prefetch(void) {
     return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu; /* "Genu" "ineI" "ntel" */
 }
 
+static void qz_set_repacked(mono_kernels *k, int type, mono_repack_size_fn size, mono_repack_fn pack,
+                            mono_unrepack_fn unpack, mono_gemm_repacked_fn gemm) {
+    k->repack_rows[type] = QR_ROWS;
+    k->repack_size[type] = size;
+    k->repack[type] = pack;
+    k->unrepack[type] = unpack;
+    k->gemm_repacked[type] = gemm;
+}
+
 void mono_kernels_register_quant_avx512(mono_kernels *k) {
     if (!k->cpu.avx512vnni) return; /* the AVX2 versions registered before stay */
     const int pf = qz_repack_prefetch();
@@ -272,44 +281,16 @@ void mono_kernels_register_quant_avx512(mono_kernels *k) {
     k->gemm[MONO_TYPE_Q5_0] = qz_gemm_q5_0;
     k->gemm[MONO_TYPE_Q4_1] = qz_gemm_q4_1;
     k->gemm[MONO_TYPE_Q5_1] = qz_gemm_q5_1;
-    k->repack_rows[MONO_TYPE_Q4_0] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q4_0] = qr_repack_size_q4_0;
-    k->repack[MONO_TYPE_Q4_0] = qr_repack_q4_0;
-    k->unrepack[MONO_TYPE_Q4_0] = qr_unrepack_q4_0;
-    k->gemm_repacked[MONO_TYPE_Q4_0] = pf ? qr_gemm_q4_0_pf : qr_gemm_q4_0;
-    k->repack_rows[MONO_TYPE_Q5_0] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q5_0] = qr_repack_size_q5_0;
-    k->repack[MONO_TYPE_Q5_0] = qr_repack_q5_0;
-    k->unrepack[MONO_TYPE_Q5_0] = qr_unrepack_q5_0;
-    k->gemm_repacked[MONO_TYPE_Q5_0] = pf ? qr_gemm_q5_0_pf : qr_gemm_q5_0;
-    k->repack_rows[MONO_TYPE_Q8_0] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q8_0] = qr_repack_size_q8_0;
-    k->repack[MONO_TYPE_Q8_0] = qr_repack_q8_0;
-    k->unrepack[MONO_TYPE_Q8_0] = qr_unrepack_q8_0;
-    k->gemm_repacked[MONO_TYPE_Q8_0] = pf ? qr_gemm_q8_0_pf : qr_gemm_q8_0;
-    k->repack_rows[MONO_TYPE_Q4_1] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q4_1] = qr_repack_size_q4_1;
-    k->repack[MONO_TYPE_Q4_1] = qr_repack_q4_1;
-    k->unrepack[MONO_TYPE_Q4_1] = qr_unrepack_q4_1;
-    k->gemm_repacked[MONO_TYPE_Q4_1] = pf ? qr_gemm_q4_1_pf : qr_gemm_q4_1;
-    k->repack_rows[MONO_TYPE_Q5_1] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q5_1] = qr_repack_size_q5_1;
-    k->repack[MONO_TYPE_Q5_1] = qr_repack_q5_1;
-    k->unrepack[MONO_TYPE_Q5_1] = qr_unrepack_q5_1;
-    k->gemm_repacked[MONO_TYPE_Q5_1] = pf ? qr_gemm_q5_1_pf : qr_gemm_q5_1;
-    k->repack_rows[MONO_TYPE_Q4_K] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q4_K] = qk_repack_size_q4_K;
-    k->repack[MONO_TYPE_Q4_K] = qk_repack_q4_K;
-    k->unrepack[MONO_TYPE_Q4_K] = qk_unrepack_q4_K;
-    k->gemm_repacked[MONO_TYPE_Q4_K] = pf ? qk_gemm_q4_K_pf : qk_gemm_q4_K;
-    k->repack_rows[MONO_TYPE_Q5_K] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q5_K] = qk_repack_size_q5_K;
-    k->repack[MONO_TYPE_Q5_K] = qk_repack_q5_K;
-    k->unrepack[MONO_TYPE_Q5_K] = qk_unrepack_q5_K;
-    k->gemm_repacked[MONO_TYPE_Q5_K] = pf ? qk_gemm_q5_K_pf : qk_gemm_q5_K;
-    k->repack_rows[MONO_TYPE_Q6_K] = QR_ROWS;
-    k->repack_size[MONO_TYPE_Q6_K] = q6_repack_size_q6_K;
-    k->repack[MONO_TYPE_Q6_K] = q6_repack_q6_K;
-    k->unrepack[MONO_TYPE_Q6_K] = q6_unrepack_q6_K;
-    k->gemm_repacked[MONO_TYPE_Q6_K] = pf ? q6_gemm_q6_K_pf : q6_gemm_q6_K;
+    /* the repacked forms (quant_x86_repack.h), each in two decode builds */
+#define QZ_REPACKED(T, size, pack, unpack, gemm)                                                               \
+    qz_set_repacked(k, MONO_TYPE_##T, size, pack, unpack, pf ? gemm##_pf : gemm)
+    QZ_REPACKED(Q4_0, qr_repack_size_q4_0, qr_repack_q4_0, qr_unrepack_q4_0, qr_gemm_q4_0);
+    QZ_REPACKED(Q5_0, qr_repack_size_q5_0, qr_repack_q5_0, qr_unrepack_q5_0, qr_gemm_q5_0);
+    QZ_REPACKED(Q8_0, qr_repack_size_q8_0, qr_repack_q8_0, qr_unrepack_q8_0, qr_gemm_q8_0);
+    QZ_REPACKED(Q4_1, qr_repack_size_q4_1, qr_repack_q4_1, qr_unrepack_q4_1, qr_gemm_q4_1);
+    QZ_REPACKED(Q5_1, qr_repack_size_q5_1, qr_repack_q5_1, qr_unrepack_q5_1, qr_gemm_q5_1);
+    QZ_REPACKED(Q4_K, qk_repack_size_q4_K, qk_repack_q4_K, qk_unrepack_q4_K, qk_gemm_q4_K);
+    QZ_REPACKED(Q5_K, qk_repack_size_q5_K, qk_repack_q5_K, qk_unrepack_q5_K, qk_gemm_q5_K);
+    QZ_REPACKED(Q6_K, q6_repack_size_q6_K, q6_repack_q6_K, q6_unrepack_q6_K, q6_gemm_q6_K);
+#undef QZ_REPACKED
 }

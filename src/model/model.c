@@ -378,18 +378,6 @@ static void repack_task(void *arg, int ith, int nth) {
     }
 }
 
-static int online_cpus(void) {
-    long n = 1;
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-    return 1; /* a WebAssembly build without threads runs inline */
-#elif defined(_SC_NPROCESSORS_ONLN)
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-#endif
-    if (n < 1) n = 1;
-    if (n > 64) n = 64;
-    return (int)n;
-}
-
 /* Splits the queued matrices into slices and runs them on n_threads
  * threads (fewer if there are fewer slices), one of which also builds the
  * tokenizer (*tokenizer_done = 1 then). A pool that cannot start (no
@@ -478,7 +466,7 @@ static mono_status repack_model(mono_model *m, const mono_model_params *params, 
     if (s == MONO_OK) s = repack_plan_add(&p, m, &m->output, err);
     if (s == MONO_OK && p.total > 0) s = mono_bigbuf_init(&m->weights, p.total, huge, err);
     for (int jb = 0; jb < p.n_jobs && s == MONO_OK; jb++) p.jobs[jb].dst = (uint8_t *)m->weights.data + p.jobs[jb].off;
-    int n_threads = params && params->n_threads > 0 ? params->n_threads : online_cpus();
+    int n_threads = params && params->n_threads > 0 ? params->n_threads : mono_threadpool_default_threads();
     if (s == MONO_OK) s = repack_plan_run(&p, params, n_threads, share, tokenizer_done, err);
     if (s == MONO_OK) {
         const void *output_file = m->output.data;

@@ -36,18 +36,6 @@ mono_context_params mono_context_params_default(void) {
     return p;
 }
 
-static int default_threads(void) {
-    long n = 1;
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-    return 1; /* a WebAssembly build without threads runs inline */
-#elif defined(_SC_NPROCESSORS_ONLN)
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-#endif
-    if (n < 1) n = 1;
-    if (n > 64) n = 64;
-    return (int)n;
-}
-
 mono_status mono_context_init(const mono_model *model, const mono_context_params *params, mono_context **out,
                               mono_error *err) {
     if (!out) return mono_error_set(err, MONO_ERR_INVALID_ARG, "mono_context_init: out is NULL");
@@ -66,7 +54,7 @@ mono_status mono_context_init(const mono_model *model, const mono_context_params
     if (p.n_ctx > (1 << 24)) return mono_error_set(err, MONO_ERR_INVALID_ARG, "n_ctx %d is too large", p.n_ctx);
     if (p.n_batch == 0) p.n_batch = 256;
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
-    if (p.n_threads == 0) p.n_threads = default_threads();
+    if (p.n_threads == 0) p.n_threads = mono_threadpool_default_threads();
     if (p.n_threads > 256) return mono_error_set(err, MONO_ERR_INVALID_ARG, "n_threads %d is too large", p.n_threads);
 
     mono_context *ctx = calloc(1, sizeof *ctx);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/error.h"
 
@@ -248,6 +249,18 @@ void mono_threadpool_run(mono_threadpool *p, mono_task_fn fn, void *arg) {
     fn(arg, 0, p->n);
     run_slices(p); /* slices no worker has started yet */
     wait_done(p);
+}
+
+int mono_threadpool_default_threads(void) {
+    long n = 1;
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    return 1; /* a WebAssembly build without threads runs inline */
+#elif defined(_SC_NPROCESSORS_ONLN)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    if (n < 1) n = 1;
+    if (n > 64) n = 64;
+    return (int)n;
 }
 
 void mono_split_range(long long n, int ith, int nth, long long *lo, long long *hi) {

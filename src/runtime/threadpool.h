@@ -30,6 +30,10 @@ int mono_threadpool_size(const mono_threadpool *pool);
  * reentrant: call it from one thread at a time. */
 void mono_threadpool_run(mono_threadpool *pool, mono_task_fn fn, void *arg);
 
+/* Threads to use when the caller says 0: the online CPUs, at most 64 (1 in
+ * a WebAssembly build without threads). */
+int mono_threadpool_default_threads(void);
+
 /* Splits [0, n) into nth near-equal ranges; range ith is [*lo, *hi). */
 void mono_split_range(long long n, int ith, int nth, long long *lo, long long *hi);
 

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtime/threadpool.h"
 #include "test.h"
@@ -199,7 +200,18 @@ static void test_split_range(mt_ctx *t) {
     MT_CHECK(t, lo == 0 && hi == 0);
 }
 
+/* The default thread count: the online CPUs, clamped to [1, 64]. */
+static void test_default_threads(mt_ctx *t) {
+    int n = mono_threadpool_default_threads();
+    MT_CHECK(t, n >= 1 && n <= 64);
+#if defined(_SC_NPROCESSORS_ONLN)
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus >= 1) MT_CHECK_EQ_INT(t, n, cpus > 64 ? 64 : (int)cpus);
+#endif
+}
+
 void suite_threadpool(mt_ctx *t) {
+    test_default_threads(t);
     test_bad_args(t);
     test_split_range(t);
     for (int nth = 1; nth <= 4; nth++) test_runs(t, nth, nth <= 2 ? 3000 : 500, 1000 + nth);
