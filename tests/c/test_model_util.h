@@ -120,4 +120,20 @@ static inline double rel_err(const float *a, const float *b, size_t n) {
     return scale > 0 ? worst / scale : worst;
 }
 
+/* A progress callback that records the calls, checks the fractions rise
+ * within [0, 1], and cancels at call cancel_at (0: never). */
+typedef struct progress_log {
+    int calls, cancel_at;
+    float last;
+    int monotonic;
+} progress_log;
+
+static inline int on_progress(float f, void *user) {
+    progress_log *p = user;
+    if (f < p->last || f < 0 || f > 1) p->monotonic = 0;
+    p->last = f;
+    p->calls++;
+    return p->cancel_at > 0 && p->calls >= p->cancel_at;
+}
+
 #endif
