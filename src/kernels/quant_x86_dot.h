@@ -314,26 +314,33 @@ static inline __m256i qx_pack_i32x4_to_i8(__m256i a, __m256i b, __m256i c, __m25
     return _mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
+/* One block of 32 floats as Q8_0/Q8_1 quantize it: the int8 quants
+ * (round half away from zero of x / d) and the unrounded float d =
+ * max|x| / 127. */
+static inline __m256i qx_quantize_block32(const float *src, float *d_out) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v0 = _mm256_loadu_ps(src), v1 = _mm256_loadu_ps(src + 8);
+    __m256 v2 = _mm256_loadu_ps(src + 16), v3 = _mm256_loadu_ps(src + 24);
+    __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                             _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    const float d = amax / 127;
+    const float id = d ? 1.0f / d : 0.0f;
+    const __m256 vid = _mm256_set1_ps(id);
+    *d_out = d;
+    return qx_pack_i32x4_to_i8(qx_round_away_epi32(_mm256_mul_ps(v0, vid)), qx_round_away_epi32(_mm256_mul_ps(v1, vid)),
+                               qx_round_away_epi32(_mm256_mul_ps(v2, vid)), qx_round_away_epi32(_mm256_mul_ps(v3, vid)));
+}
+
 static void qx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
     mono_block_q8_0 *y = dst;
-    const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / QX_QK; i++, src += QX_QK) {
-        __m256 v0 = _mm256_loadu_ps(src), v1 = _mm256_loadu_ps(src + 8);
-        __m256 v2 = _mm256_loadu_ps(src + 16), v3 = _mm256_loadu_ps(src + 24);
-        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        const float amax = _mm_cvtss_f32(m4);
-        const float d = amax / 127;
-        const float id = d ? 1.0f / d : 0.0f;
+        float d;
+        const __m256i q = qx_quantize_block32(src, &d);
         y[i].d = mono_f32_to_f16(d);
-        const __m256 vid = _mm256_set1_ps(id);
-        __m256i q = qx_pack_i32x4_to_i8(qx_round_away_epi32(_mm256_mul_ps(v0, vid)),
-                                        qx_round_away_epi32(_mm256_mul_ps(v1, vid)),
-                                        qx_round_away_epi32(_mm256_mul_ps(v2, vid)),
-                                        qx_round_away_epi32(_mm256_mul_ps(v3, vid)));
         _mm256_storeu_si256((__m256i *)y[i].qs, q);
     }
 }

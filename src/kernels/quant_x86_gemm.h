@@ -467,23 +467,9 @@ QX_GEMM(Q3_K, q3_K)
  * unrounded float d). The portable loop took ~10% of a q5_k_m prefill. */
 static void qx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
     mono_block_q8_1 *y = dst;
-    const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / QX_QK; i++, src += QX_QK) {
-        __m256 v0 = _mm256_loadu_ps(src), v1 = _mm256_loadu_ps(src + 8);
-        __m256 v2 = _mm256_loadu_ps(src + 16), v3 = _mm256_loadu_ps(src + 24);
-        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        const float amax = _mm_cvtss_f32(m4);
-        const float d = amax / 127;
-        const float id = d ? 1.0f / d : 0.0f;
-        const __m256 vid = _mm256_set1_ps(id);
-        __m256i q = qx_pack_i32x4_to_i8(qx_round_away_epi32(_mm256_mul_ps(v0, vid)),
-                                        qx_round_away_epi32(_mm256_mul_ps(v1, vid)),
-                                        qx_round_away_epi32(_mm256_mul_ps(v2, vid)),
-                                        qx_round_away_epi32(_mm256_mul_ps(v3, vid)));
+        float d;
+        const __m256i q = qx_quantize_block32(src, &d);
         _mm256_storeu_si256((__m256i *)y[i].qs, q);
         const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
         const int sum = qx_hsum_epi32(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
