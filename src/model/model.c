@@ -13,7 +13,7 @@
  * stays resident either way. Where the OS backs memory with transparent
  * huge pages, the other matrices (F16, F32, types without a repacked form)
  * are copied as they are into the same huge-page buffer: decode streams
- * every weight once per token, and 2 MiB pages made it 6-17% faster here
+ * every weight once per token, and 2 MiB pages made it 7-19% faster here
  * (core/bigbuf.h). Repacking is most of the load time (the kernel
  * zeroing fresh pages for the copy, then the copy itself), so it runs on
  * a temporary thread pool, slices of all matrices claimed from one counter.
