@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# compare.sh -- the speed table of issue 4: Monologue (`monologue bench`)
-# against llama.cpp v0.5.0 (libllama's C API through bench_llama.c, not
-# node) on Qwen2.5-0.5B-shaped GGUF files with random weights (24 layers,
-# hidden 896, 14/2 heads, ffn 4864, vocabulary 151936) in F16, Q8_0, Q4_0
-# and Q4_K_M (quantized by `monologue quantize`, byte-identical to
-# llama-quantize). For each thread count it measures the machine's memory
-# read bandwidth (bench/kernels/bench_float's read loop), then runs the two
-# engines alternately REPS times each (same threads, same pseudo-random
-# prompt of P ids, N greedy decode steps with end-of-sequence ignored, one
-# warm-up each), and prints medians, the ratios Monologue/llama.cpp, decode
-# as % of the bandwidth roofline (bandwidth / weight bytes read per token)
-# and both peak RSS. Ratios come from one interleaved run: on a shared
-# machine absolute numbers swing, ratios much less.
+# compare.sh -- the speed table of issue 4: Monologue against llama.cpp
+# v0.5.0 (libllama's C API, dlopen'ed, not node) on Qwen2.5-0.5B-shaped GGUF
+# files with random weights (24 layers, hidden 896, 14/2 heads, ffn 4864,
+# vocabulary 151936) in F16, Q8_0, Q4_0 and Q4_K_M (quantized by `monologue
+# quantize`, byte-identical to llama-quantize). For each thread count and
+# type it runs, same threads, same pseudo-random prompt of P ids, N greedy
+# decode steps with end-of-sequence ignored, one warm-up each:
+#
+#  1. bench/llama/pair_llama.c: both engines in one process, decode in
+#     alternating blocks of 8 tokens with the memory read bandwidth measured
+#     after each pair of blocks, REPS repetitions (prefill alternating too).
+#     The table's tok/s, ratios and % of roofline come from here: medians
+#     over the block pairs, the ratio with its quartiles. On this shared
+#     machine the bandwidth swings between ~30 and ~50 GB/s in phases of
+#     seconds; separate runs can land in different phases, paired blocks
+#     cannot.
+#  2. `monologue bench -r 1` and bench_llama.c (separate processes,
+#     alternating, REPS times each): peak RSS of each engine on its own,
+#     and the decode ratio of those runs' medians as a cross-check.
 #
 #   bench/llama/compare.sh [-t "1 2"] [-p 512] [-n 128] [-r 3] [--types "f16 q8_0 q4_0 q4_k_m"] [--real]
 #
@@ -46,9 +52,9 @@ mkdir -p "$OUT"
 [ -e "$LLAMA/libllama.v0.5.0.so" ] || { echo "compare.sh: $LLAMA/libllama.v0.5.0.so missing (scripts/setup.sh installs the npm peers)" >&2; exit 77; }
 make -s -j2 build/monologue build/libmonologue.a
 cc -std=c11 -O2 -Iinclude -Isrc tests/node/make_tiny_qwen2_gguf.c build/libmonologue.a -lm -pthread -o "$OUT/make_tiny"
-cc -std=c11 -O2 bench/llama/bench_llama.c -ldl -o "$OUT/bench_llama"
-cc -std=c11 -O3 -march=native -Iinclude -Isrc -pthread bench/kernels/bench_float.c build/libmonologue.a -lm -pthread \
-   -o "$OUT/bench_float"
+cc -std=c11 -O2 -Iinclude bench/llama/bench_llama.c build/libmonologue.a -ldl -lm -pthread -o "$OUT/bench_llama"
+cc -std=c11 -O3 -march=native -Iinclude -Isrc bench/llama/pair_llama.c build/libmonologue.a -ldl -lm -pthread \
+   -o "$OUT/pair_llama"
 
 # the models: random F16 weights, then quantized
 F16="$OUT/q05-f16.gguf"
@@ -68,11 +74,9 @@ RAW="$OUT/raw.jsonl"
 : > "$RAW"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $THREADS; do
-  # read bandwidth with t threads: the first line of bench_float (line-buffered, the rest cut off)
-  bw=$(stdbuf -oL "$OUT/bench_float" --threads "$t" --quick 2>/dev/null | head -1 | sed -n 's/.*read \([0-9.]*\) GB\/s.*/\1/p' || true)
-  echo "{\"kind\": \"bandwidth\", \"threads\": $t, \"read_gbs\": ${bw:-0}}" >> "$RAW"
   for q in $TYPES; do
     m="$OUT/q05-$q.gguf"
+    "$OUT/pair_llama" "$LLAMA" "$m" "$t" "$P" "$N" "$REPS" | sed "s/^{/{\"type\": \"$q\", /" >> "$RAW"
     for r in $(seq "$REPS"); do
       build/monologue bench -m "$m" -t "$t" -p "$P" -n "$N" -r 1 | sed "s/^{/{\"kind\": \"mono\", \"type\": \"$q\", /" >> "$RAW"
       line=$("$OUT/bench_llama" "$LLAMA" "$m" "$t" "$N" "$IDS" 1)
@@ -83,36 +87,34 @@ done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "Monologue vs llama.cpp v0.5.0 (libllama C API), Qwen2.5-0.5B shapes, random weights; prefill $P tokens, decode $N;"
-echo "medians of $REPS interleaved runs each; $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores;"
+echo "$REPS repetitions; $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores;"
 echo "load average $LOAD_START at the start, $LOAD_END at the end"
 $PY - "$RAW" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-bw = {r["threads"]: r["read_gbs"] for r in rows if r["kind"] == "bandwidth"}
 med = lambda v: statistics.median(v) if v else 0.0
 print()
-print("| type | thr | weights MB | prefill mono | prefill llama | ratio | decode mono | decode llama | ratio "
-      "| roofline tok/s | mono % roof | llama % roof | RSS MB mono / llama |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-seen = []
-for r in rows:
-    if r["kind"] == "mono" and (r["type"], r["threads"]) not in seen: seen.append((r["type"], r["threads"]))
-for ty, t in seen:
-    mo = [r for r in rows if r["kind"] == "mono" and r["type"] == ty and r["threads"] == t]
-    ll = [r for r in rows if r["kind"] == "llama" and r["type"] == ty and r["threads"] == t]
-    mp, lp = med([r["prefill_tok_s"] for r in mo]), med([r["prefill_tok_s"] for r in ll])
-    md, ld = med([r["decode_tok_s"] for r in mo]), med([r["decode_tok_s"] for r in ll])
-    wb = mo[0]["weight_bytes"]
-    roof = bw.get(t, 0) * 1e9 / wb if wb else 0
-    ratio = lambda a, b: "%.2fx" % (a / b) if b else "-"
-    pct = lambda a: "%.0f%%" % (100 * a / roof) if roof else "-"
-    print("| %s | %d | %.0f | %.1f | %.1f | %s | %.1f | %.1f | %s | %.1f | %s | %s | %.0f / %.0f |" % (
-        ty, t, wb / 1e6, mp, lp, ratio(mp, lp), md, ld, ratio(md, ld), roof, pct(md), pct(ld),
+print("Paired, one process (bench/llama/pair_llama.c): medians over blocks of 8 decode tokens, ratio quartiles in brackets;")
+print("% of roofline = tok/s / (read bandwidth measured after that pair of blocks / weight bytes per token).")
+print("Separate processes (`monologue bench`, bench_llama.c): ratio of the decode medians, and peak RSS.")
+print()
+print("| type | thr | weights MB | prefill mono | prefill llama | ratio | decode mono | decode llama | ratio [q1, q3] "
+      "| read GB/s | mono % roof | llama % roof | separate runs: decode ratio | RSS MB mono / llama |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for p in [r for r in rows if r.get("kind") == "pair"]:
+    ty, t = p["type"], p["threads"]
+    mo = [r for r in rows if r.get("kind") == "mono" and r["type"] == ty and r["threads"] == t]
+    ll = [r for r in rows if r.get("kind") == "llama" and r["type"] == ty and r["threads"] == t]
+    sep = med([r["decode_tok_s"] for r in mo]) / med([r["decode_tok_s"] for r in ll]) if ll and mo else 0
+    pr = p["mono_prefill_tok_s"] / p["llama_prefill_tok_s"] if p["llama_prefill_tok_s"] else 0
+    print("| %s | %d | %.0f | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx [%.2f, %.2f] | %.1f | %.0f%% | %.0f%% | %.2fx | %.0f / %.0f |" % (
+        ty, t, p["weight_bytes"] / 1e6, p["mono_prefill_tok_s"], p["llama_prefill_tok_s"], pr,
+        p["mono_decode_tok_s"], p["llama_decode_tok_s"], p["decode_ratio"], p["decode_ratio_q1"], p["decode_ratio_q3"],
+        p["read_gbs"], p["mono_roof_pct"], p["llama_roof_pct"], sep,
         med([r["peak_rss_mb"] for r in mo]), med([r["peak_rss_mb"] for r in ll])))
 print()
-print("read bandwidth: " + ", ".join("%d thread(s) %.1f GB/s" % (t, b) for t, b in sorted(bw.items())))
-print("roofline = bandwidth / weight bytes (every weight is read once per decoded token; the tied output")
-print("projection reads the whole embedding matrix). Raw results: build/bench/compare/raw.jsonl")
+print("roofline: every weight is read once per decoded token (the tied output projection reads the whole")
+print("embedding matrix). Raw results: build/bench/compare/raw.jsonl")
 EOF
 [ -z "${BENCH_JSON:-}" ] || cp "$RAW" "$BENCH_JSON"
 

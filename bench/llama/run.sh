@@ -18,7 +18,7 @@ OUT=build/bench/llama
 mkdir -p "$OUT"
 make -s -j2 build/monologue build/libmonologue.a
 cc -std=c11 -O2 -Iinclude -Isrc tests/node/make_tiny_qwen2_gguf.c build/libmonologue.a -lm -pthread -o "$OUT/make_tiny"
-cc -std=c11 -O2 bench/llama/bench_llama.c -ldl -o "$OUT/bench_llama"
+cc -std=c11 -O2 -Iinclude bench/llama/bench_llama.c build/libmonologue.a -ldl -lm -pthread -o "$OUT/bench_llama"
 [ -e "$OUT/q05-f16.gguf" ] || "$OUT/make_tiny" "$SHARED/tokenizers/qwen2.5/tokenizer.json" "$OUT/q05-f16.gguf" 7 f16 qwen2.5-0.5b
 IDS=$(seq -s, 100 115)
 rate() { sed -n 's/.*decode: [0-9]* tokens, \([0-9.]*\) tokens\/s.*/\1/p'; }

@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/engine.h"
 #include "core/clock.h"
+#include "core/error.h"
 #include "monologue.h"
 
 typedef struct bench_opts {
@@ -115,13 +116,6 @@ static double median(const double *v, int n) {
     return m;
 }
 
-static int32_t argmax(const float *v, int n) {
-    int32_t best = 0;
-    for (int i = 1; i < n; i++)
-        if (v[i] > v[best]) best = i;
-    return best;
-}
-
 /* One repetition: reset, prefill prompt[0..n_prompt), decode n_gen tokens.
  * Fills the two rates (tokens/s; 0 where that phase is empty). */
 static mono_status bench_once(mono_context *ctx, const int32_t *prompt, int n_prompt, int n_gen, double *pp,
@@ -138,7 +132,8 @@ static mono_status bench_once(mono_context *ctx, const int32_t *prompt, int n_pr
     /* with no prompt, decoding starts from the first pseudo-random id */
     int32_t tok = prompt[0];
     for (int i = 0; i < n_gen; i++) {
-        if (logits) tok = argmax(logits, n_vocab);
+        if (logits) tok = mono_logits_argmax(logits, n_vocab);
+        if (tok < 0) return mono_error_set(err, MONO_ERR_RANGE, "bench: every logit is -inf or NaN");
         mono_status s = mono_context_eval(ctx, &tok, 1, 0, &logits, err);
         if (s != MONO_OK) return s;
     }

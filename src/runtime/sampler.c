@@ -220,7 +220,8 @@ static const float *penalties_apply(mono_sampler *s, const float *logits, int n_
 /* Index of the first maximum, NaN ignored; -1 when all are -inf or NaN.
  * Eight independent running maxima (no loop-carried branch, vectorisable),
  * then one scan for the first index holding the maximum. */
-static int argmax(const float *x, int n) {
+int mono_logits_argmax(const float *x, int n) {
+    if (!x || n < 1) return -1;
     float m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
     int i = 0;
     for (; i + 8 <= n; i += 8)
@@ -335,7 +336,7 @@ mono_status mono_sampler_dist(mono_sampler *s, const float *logits, int n_vocab,
 
     /* Greedy: argmax, first index on ties (torch.argmax does the same). */
     if (p->temperature <= 0.0f) {
-        int best = argmax(x, n_vocab);
+        int best = mono_logits_argmax(x, n_vocab);
         if (best < 0) return mono_error_set(err, MONO_ERR_RANGE, "sampler: every logit is -inf or NaN");
         float bv = x[best];
         s->cand[0].id = best;

@@ -129,6 +129,36 @@ static void test_greedy(mt_ctx *t) {
     mono_sampler_free(NULL);
 }
 
+/* mono_logits_argmax against a plain scan: every length 1..40 (the 8-lane
+ * body and its tail), the maximum at every place, ties, NaN, -inf. */
+static void test_logits_argmax(mt_ctx *t) {
+    float x[40];
+    int bad = 0;
+    uint64_t r = 7;
+    for (int n = 1; n <= 40; n++)
+        for (int where = 0; where < n; where++) {
+            for (int i = 0; i < n; i++) {
+                r = r * 6364136223846793005ull + 1442695040888963407ull;
+                x[i] = (float)((r >> 40) % 17) - 8.0f;               /* small ints: many ties */
+                if ((r >> 20) % 11 == 0) x[i] = NAN;
+                if ((r >> 24) % 13 == 0) x[i] = -INFINITY;
+            }
+            x[where] = 9.0f;                                         /* above the random values */
+            if (where + 1 < n && where % 3 == 0) x[n - 1] = 9.0f;    /* a later tie */
+            int ref = -1;
+            for (int i = 0; i < n; i++)
+                if (!isnan(x[i]) && (ref < 0 || x[i] > x[ref])) ref = i;
+            if (mono_logits_argmax(x, n) != ref) bad++;
+        }
+    MT_CHECK_EQ_INT(t, bad, 0);
+    float none[] = {NAN, -INFINITY, NAN, -INFINITY, NAN, NAN, NAN, NAN, -INFINITY};
+    MT_CHECK_EQ_INT(t, mono_logits_argmax(none, 9), -1);
+    MT_CHECK_EQ_INT(t, mono_logits_argmax(none, 0), -1);
+    MT_CHECK_EQ_INT(t, mono_logits_argmax(NULL, 5), -1);
+    float inf[] = {1, INFINITY, 2, INFINITY};
+    MT_CHECK_EQ_INT(t, mono_logits_argmax(inf, 4), 1);
+}
+
 static void test_penalties_by_hand(mt_ctx *t) {
     /* Tokens 0 (twice), 1 and 3 were seen; 7 is out of the 5-token vocab. */
     float logits[] = {2.0f, -2.0f, 0.5f, 1.0f, 0.0f};
@@ -455,6 +485,7 @@ static void test_speed(mt_ctx *t) {
 
 void suite_sampler(mt_ctx *t) {
     test_greedy(t);
+    test_logits_argmax(t);
     test_penalties_by_hand(t);
     test_top_p_min_p_by_hand(t);
     test_top_k_ties_and_greedy_equivalence(t);

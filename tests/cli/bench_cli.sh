@@ -4,7 +4,8 @@
 # load_ms, peak_rss_mb, ...) with sane values (positive rates, medians of
 # the per-run lists, the requested counts); -p 0 / -n 0 time one phase only;
 # bad flags exit 2 and bad models exit 1, each with a message and no JSON;
-# bench/llama/compare.sh refuses bad flags before building anything.
+# bench/llama/compare.sh refuses bad flags before building anything; its
+# llama.cpp tools (pair_llama.c, bench_llama.c) build and run on a tiny model.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -78,5 +79,45 @@ for args in "-p 0" "-p 513" "-r x" "--nope"; do
   rc=$?
   if [ $rc -eq 2 ] && [ -s "$TMP/err" ]; then ok "compare.sh $args -> 2 ($(head -1 "$TMP/err"))"; else bad "compare.sh $args: rc $rc $(cat "$TMP/err")"; fi
 done
+
+# 5. the llama.cpp benchmarks build and run on a tiny full-vocabulary GGUF (2 layers,
+#    hidden 64): pair_llama.c's JSON line (both engines in one process) and
+#    bench_llama.c's line; skipped without the npm peers
+LLAMA=tools/peers/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+TOKJ="$SHARED/tokenizers/qwen2.5/tokenizer.json"
+if [ ! -e "$LLAMA/libllama.v0.5.0.so" ] || [ ! -e "$TOKJ" ]; then
+  echo "skip: pair_llama / bench_llama (no $LLAMA/libllama.v0.5.0.so or $TOKJ)"
+elif ! make -s build/libmonologue.a \
+  || ! cc -std=c11 -O2 -Iinclude -Isrc tests/node/make_tiny_qwen2_gguf.c build/libmonologue.a -lm -pthread -o "$TMP/make_tiny" \
+  || ! cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -Isrc bench/llama/pair_llama.c build/libmonologue.a -ldl -lm -pthread -o "$TMP/pair_llama" \
+  || ! cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude bench/llama/bench_llama.c build/libmonologue.a -ldl -lm -pthread -o "$TMP/bench_llama" \
+  || ! "$TMP/make_tiny" "$TOKJ" "$TMP/tiny.gguf" 3 q8_0 >/dev/null; then
+  bad "building the llama.cpp benchmarks or their tiny model"
+else
+  if "$TMP/pair_llama" "$LLAMA" "$TMP/tiny.gguf" 2 8 20 2 >"$TMP/out" 2>"$TMP/err" && $PY - "$TMP/out" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+j = json.loads(lines[0])
+assert j["kind"] == "pair" and (j["threads"], j["n_prompt"], j["n_gen"], j["reps"], j["block"]) == (2, 8, 20, 2, 8), j
+assert j["pairs"] == 2 * 3, j                                  # 20 tokens in blocks of 8: 8, 8, 4
+for k in ("mono_prefill_tok_s", "llama_prefill_tok_s", "mono_decode_tok_s", "llama_decode_tok_s", "read_gbs",
+          "mono_roof_pct", "llama_roof_pct", "decode_ratio"):
+    assert j[k] > 0, (k, j[k])
+assert j["decode_ratio_q1"] <= j["decode_ratio"] <= j["decode_ratio_q3"], j
+assert j["read_gbs_min"] <= j["read_gbs"] <= j["read_gbs_max"], j
+EOF
+  then ok "pair_llama: $(cut -c1-200 "$TMP/out")"; else bad "pair_llama: $(cat "$TMP/out" "$TMP/err")"; fi
+  for args in "x 8 20 2" "2 0 20 2" "2 8 20 0" "2 8 20 2 0"; do
+    "$TMP/pair_llama" "$LLAMA" "$TMP/tiny.gguf" $args >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "must be an integer" "$TMP/err" && [ ! -s "$TMP/out" ]; then ok "pair_llama $args -> 2"
+    else bad "pair_llama $args: rc $rc, $(cat "$TMP/err")"; fi
+  done
+  if "$TMP/bench_llama" "$LLAMA" "$TMP/tiny.gguf" 2 6 1,2,3,4 1 >"$TMP/out" 2>"$TMP/err" \
+     && grep -Eq '^prefill: 4 tokens, [0-9.]+ tokens/s \| decode: 6 tokens, [0-9.]+ tokens/s \| peak_rss_mb: [0-9.]+$' "$TMP/out"; then
+    ok "bench_llama: $(cat "$TMP/out")"
+  else bad "bench_llama: $(cat "$TMP/out" "$TMP/err")"; fi
+fi
 
 exit $fail
