@@ -14,7 +14,9 @@
  *   pair_decode MODEL THREADS TOKENS "VAR=VALUE|-" "VAR=VALUE|-" [--swap]
  *
  * e.g. huge pages for the weights: pair_decode m.gguf 2 300 MONO_NO_HUGE_PAGES=1 -
- * ("-": no variable set). bench/pair/run.sh builds and runs it.
+ * ("-": no variable set). A side's setting is in force while it loads and
+ * while it decodes, so it can switch load-time and run-time choices alike.
+ * bench/pair/run.sh builds and runs it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -107,12 +109,15 @@ int main(int argc, char **argv) {
         side *c = &s[(i / 2) % 2];
         int k = (int)(c - s);
         tok[k] = (tok[k] * 7 + 13) % 1000; /* the same ids on both sides */
+        char name[128];
+        apply(c->setting, name, sizeof name); /* in force while this side decodes too */
         double t0 = mono_clock_seconds();
         if (mono_context_eval(c->ctx, &tok[k], 1, 0, NULL, &err) != MONO_OK) {
             fprintf(stderr, "pair_decode: %s\n", err.message);
             return 1;
         }
         c->ms[c->n++] = (mono_clock_seconds() - t0) * 1e3;
+        if (name[0]) unsetenv(name);
     }
     double med[2];
     for (int i = 0; i < 2; i++) {
