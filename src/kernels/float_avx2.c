@@ -188,6 +188,23 @@ static void panel_gemm_bf16(int64_t n, const void *wr, int64_t rows, int64_t r0,
     panel_gemm(vec_dot_bf16, gemm_bf16, 2, n, wr, rows, r0, r1, x, xrb, n_tok, out, os);
 }
 
+/* float32 -> IEEE half, 8 at a time with F16C (round to nearest even, as
+ * mono_f32_to_f16). A NaN becomes the quiet NaN of its sign with no
+ * payload first: F16C would keep the payload's top bits, the portable
+ * conversion does not, and both must give the same bytes. */
+static void quantize_row_f16(const float *src, void *dst, int64_t n) {
+    uint16_t *d = dst;
+    const __m256 sign = _mm256_set1_ps(-0.0f), qnan = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000));
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(src + i);
+        __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+        x = _mm256_blendv_ps(x, _mm256_or_ps(_mm256_and_ps(x, sign), qnan), nan);
+        _mm_storeu_si128((__m128i *)(d + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < n; i++) d[i] = mono_f32_to_f16(src[i]);
+}
+
 void mono_kernels_register_float_avx2(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_F32] = vec_dot_f32;
     k->vec_dot[MONO_TYPE_F16] = vec_dot_f16;
@@ -196,5 +213,6 @@ void mono_kernels_register_float_avx2(mono_kernels *k) {
     k->gemm[MONO_TYPE_F16] = gemm_f16;
     k->gemm[MONO_TYPE_BF16] = gemm_bf16;
     /* quantize_row[F32] stays the portable memcpy: a copy is a copy */
+    k->quantize_row[MONO_TYPE_F16] = quantize_row_f16; /* the F16 KV cache's stores */
     panel_register(k, panel_gemm_f16, panel_gemm_bf16);
 }

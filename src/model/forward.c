@@ -75,6 +75,7 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     size_t F = (size_t)hp->n_ff, B = (size_t)n_batch;
     mono_status s = mono_kv_cache_init(&f->kv, kv_type, hp->n_layer, n_ctx, (int)KV, err);
     if (s != MONO_OK) return s;
+    f->kv.to_f16 = m->kernels.quantize_row[MONO_TYPE_F16];
     int ok = 1;
     f->x = alloc_floats(f, B, D, &ok);
     f->xn = alloc_floats(f, B, D, &ok);

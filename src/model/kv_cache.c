@@ -53,6 +53,11 @@ void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float 
         return;
     }
     uint16_t *kh = (uint16_t *)kv->k + off, *vh = (uint16_t *)kv->v + off;
+    if (kv->to_f16) { /* a prompt's worth is ~10^5 values a layer: SIMD pays */
+        kv->to_f16(k, kh, (int64_t)count);
+        kv->to_f16(v, vh, (int64_t)count);
+        return;
+    }
     for (size_t i = 0; i < count; i++) {
         kh[i] = mono_f32_to_f16(k[i]);
         vh[i] = mono_f32_to_f16(v[i]);

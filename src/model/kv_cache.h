@@ -20,6 +20,9 @@ typedef struct mono_kv_cache {
     int n_layer, n_ctx, kv_dim;
     void *k, *v;         /* [n_layer][n_ctx][kv_dim] floats or halves */
     size_t bytes;        /* k + v */
+    /* float32 -> half for an F16 cache: the kernel table's quantize_row[F16]
+     * when the caller sets it (same bytes as mono_f32_to_f16), else NULL */
+    void (*to_f16)(const float *src, void *dst, int64_t n);
 } mono_kv_cache;
 
 mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int kv_dim, mono_error *err);

@@ -384,6 +384,43 @@ static void test_f16_edges(mt_ctx *t, const isa_table *isas, int n_isa) {
     }
 }
 
+/* An ISA's float32 -> half row conversion (the F16 KV cache's stores) gives
+ * mono_f32_to_f16's bytes exactly: every 4093rd bit pattern of the 2^32
+ * (normals, subnormals, overflow to inf, NaNs with payloads of both signs),
+ * in rows of 1 .. 19 values so the SIMD body and its tail both run. */
+static void test_f16_rows(mt_ctx *t, const isa_table *isas, int n_isa) {
+    enum { ROW = 4096 };
+    float *src = malloc(ROW * sizeof *src);
+    uint16_t *got = malloc(ROW * sizeof *got);
+    if (!MT_CHECK(t, src && got)) { free(src); free(got); return; }
+    int any = 0;
+    for (int k = 0; k < n_isa; k++) {
+        void (*conv)(const float *, void *, int64_t) = isas[k].k.quantize_row[MONO_TYPE_F16];
+        if (!conv) continue;
+        any++;
+        long bad = 0;
+        int len = 1;
+        for (uint64_t u = 0; u < 0x100000000ULL;) {
+            int n = 0;
+            for (; n < ROW && u < 0x100000000ULL; n++, u += 4093) src[n] = f32_bits((uint32_t)u);
+            for (int i = 0; i < n; i += len, len = len % 19 + 1) {
+                int m = i + len <= n ? len : n - i;
+                conv(src + i, got + i, m);
+                for (int j = i; j < i + m; j++)
+                    if (got[j] != mono_f32_to_f16(src[j])) bad++;
+            }
+        }
+        MT_CHECK_MSG(t, bad == 0, "%s quantize_row[f16]: %ld values differ from mono_f32_to_f16", isas[k].name, bad);
+    }
+#if defined(__x86_64__)
+    mono_cpu cpu;
+    mono_cpu_detect(&cpu);
+    if (cpu.avx2 && cpu.f16c) MT_CHECK_MSG(t, any > 0, "no ISA registers quantize_row[f16] on an F16C CPU");
+#endif
+    free(src);
+    free(got);
+}
+
 static void test_tables(mt_ctx *t, const isa_table *isas, int n_isa) {
     for (int k = 0; k < n_isa; k++)
         for (size_t ti = 0; ti < 3; ti++) {
@@ -400,6 +437,7 @@ static void test_tables(mt_ctx *t, const isa_table *isas, int n_isa) {
         isas[k].k.quantize_row[MONO_TYPE_F32](src, dst, 37);
         MT_CHECK(t, memcmp(src, dst, sizeof src) == 0);
     }
+    test_f16_rows(t, isas, n_isa);
     mono_kernels best;
     mono_kernels_init(&best);
     MT_CHECK(t, best.vec_dot[MONO_TYPE_F16] != NULL && best.isa != NULL);
