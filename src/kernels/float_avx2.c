@@ -129,10 +129,26 @@ static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w,
  * typical 512 KiB - 2 MiB L2, leaving room for the weight rows). */
 #define X_BLOCK_BYTES (256 * 1024)
 
+/* Rows this short (attention: a head's keys against a few query heads)
+ * are a few cache lines each, so a tile of rows is one stream anyway, and
+ * a vec_dot per row would pay its horizontal sum for every row. */
+#define SHORT_ROW 256
+
+/* A tile of R rows and rem < TILE_T tokens (rem a run-time value). */
+static ALWAYS_INLINE void tile_rest(int type, int R, int64_t rem, int64_t n, const char *w, size_t wrb, const char *x,
+                                    size_t xrb, float *out, size_t os) {
+    switch (rem) {
+    case 1: tile(type, R, 1, n, w, wrb, x, xrb, out, os); break;
+    case 2: tile(type, R, 2, n, w, wrb, x, xrb, out, os); break;
+    case 3: tile(type, R, 3, n, w, wrb, x, xrb, out, os); break;
+    default: break;
+    }
+}
+
 static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
                                    size_t xrb, int64_t n_tok, float *out, size_t os) {
     const char *wp = w, *xp = x;
-    if (n_tok == 1) { /* decode: row after row (see vec_dot_of) */
+    if (n_tok == 1 && n > SHORT_ROW) { /* decode: row after row (see vec_dot_of) */
         for (int64_t r = r0; r < r1; r++) vec_dot_of(type)(n, out + r, wp + (size_t)r * wrb, x);
         return;
     }
@@ -155,8 +171,18 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
                         tile(type, 1, TILE_T, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
                 }
             }
-            /* leftover tokens: one row at a time (see vec_dot_of) */
+            /* leftover tokens: a narrower tile of short rows, else one row at a
+             * time (see vec_dot_of) */
             int64_t nr = r1 - r < TILE_R ? r1 - r : TILE_R;
+            if (t < t_end && n <= SHORT_ROW) {
+                const char *xt = xp + (size_t)t * xrb;
+                float *o = out + (size_t)t * os + (size_t)r;
+                if (full_r) tile_rest(type, TILE_R, t_end - t, n, wr, wrb, xt, xrb, o, os);
+                else
+                    for (int64_t rr = 0; rr < nr; rr++)
+                        tile_rest(type, 1, t_end - t, n, wr + (size_t)rr * wrb, wrb, xt, xrb, o + rr, os);
+                t = t_end;
+            }
             for (; t < t_end; t++)
                 for (int64_t rr = 0; rr < nr; rr++)
                     vec_dot_of(type)(n, out + (size_t)t * os + (size_t)(r + rr), wr + (size_t)rr * wrb,
