@@ -133,11 +133,12 @@ static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w,
 #pragma GCC unroll 6
         for (int t = 0; t < T; t++)
             _mm_storeu_ps(out + (size_t)t * os, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]));
-    } else {
+    } else { /* hsum4's order for each row alone: a row's sum never depends on the tile it fell in */
+        const __m512 z = _mm512_setzero_ps();
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++)
 #pragma GCC unroll 6
-            for (int t = 0; t < T; t++) out[(size_t)t * os + (size_t)r] = _mm512_reduce_add_ps(acc[r][t]);
+            for (int t = 0; t < T; t++) out[(size_t)t * os + (size_t)r] = _mm_cvtss_f32(hsum4(acc[r][t], z, z, z));
     }
 }
 

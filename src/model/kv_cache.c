@@ -181,34 +181,68 @@ void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono
  * blocks them), so a row element costs one fused multiply-add and no
  * load/store of out; each element still sums over j in order, like axpy. */
 #define MIX_W 64
+#if defined(__GNUC__)
+/* GCC/clang vector types: 16-float accumulators the compiler keeps in
+ * registers (a plain array stayed on the stack) */
+typedef float mix_v16 __attribute__((vector_size(64)));
+
+/* Heads h0 and h0 + 1 together: each row slice is loaded once for both
+ * (one load feeds eight multiply-adds instead of four: the loads had been
+ * the bottleneck, ~3x the multiply-add bound). */
+static ALWAYS_INLINE void mix_pair(float *restrict out, const float *restrict p, size_t p_stride, const float *rows,
+                                   size_t row_stride, int n, int hd, int i0) {
+    const float *pa = p, *pb = p + p_stride;
+    float *oa = out + i0, *ob = out + hd + i0;
+    mix_v16 a0, a1, a2, a3, b0, b1, b2, b3, r0, r1, r2, r3;
+    memcpy(&a0, oa, 64), memcpy(&a1, oa + 16, 64), memcpy(&a2, oa + 32, 64), memcpy(&a3, oa + 48, 64);
+    memcpy(&b0, ob, 64), memcpy(&b1, ob + 16, 64), memcpy(&b2, ob + 32, 64), memcpy(&b3, ob + 48, 64);
+    const float *r = rows + i0;
+    for (int j = 0; j < n; j++, r += row_stride) {
+        memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
+        a0 += pa[j] * r0, a1 += pa[j] * r1, a2 += pa[j] * r2, a3 += pa[j] * r3;
+        b0 += pb[j] * r0, b1 += pb[j] * r1, b2 += pb[j] * r2, b3 += pb[j] * r3;
+    }
+    memcpy(oa, &a0, 64), memcpy(oa + 16, &a1, 64), memcpy(oa + 32, &a2, 64), memcpy(oa + 48, &a3, 64);
+    memcpy(ob, &b0, 64), memcpy(ob + 16, &b1, 64), memcpy(ob + 32, &b2, 64), memcpy(ob + 48, &b3, 64);
+}
+
+static ALWAYS_INLINE void mix_one(float *restrict out, const float *restrict p, const float *rows, size_t row_stride,
+                                  int n, int i0) {
+    mix_v16 a0, a1, a2, a3, r0, r1, r2, r3;
+    float *o = out + i0;
+    memcpy(&a0, o, 64), memcpy(&a1, o + 16, 64), memcpy(&a2, o + 32, 64), memcpy(&a3, o + 48, 64);
+    const float *r = rows + i0;
+    for (int j = 0; j < n; j++, r += row_stride) {
+        memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
+        a0 += p[j] * r0, a1 += p[j] * r1, a2 += p[j] * r2, a3 += p[j] * r3;
+    }
+    memcpy(o, &a0, 64), memcpy(o + 16, &a1, 64), memcpy(o + 32, &a2, 64), memcpy(o + 48, &a3, 64);
+}
+#endif
+
+/* out[h] += sum_j p[h * p_stride + j] * rows[j] for nh heads over n rows of
+ * hd floats (rows row_stride apart). A head's 64-float slice of out stays in
+ * registers while the rows stream past (they are in L1/L2: the caller
+ * blocks them), two heads at a time, so a row element costs one fused
+ * multiply-add per head and no load/store of out; each element still sums
+ * over j in order, like axpy. */
 static ALWAYS_INLINE void mix_rows(float *restrict out, const float *restrict p, size_t p_stride, int nh, const float *rows,
                             size_t row_stride, int n, int hd) {
-    for (int h = 0; h < nh; h++) {
-        const float *ph = p + (size_t)h * p_stride;
-        float *oh = out + (size_t)h * hd;
-        int i0 = 0;
+    int i0 = 0;
 #if defined(__GNUC__)
-        /* GCC/clang vector types: four 16-float accumulators the compiler
-         * keeps in registers (a plain array stayed on the stack) */
-        typedef float v16 __attribute__((vector_size(64)));
-        for (; i0 + MIX_W <= hd; i0 += MIX_W) {
-            v16 a0, a1, a2, a3, r0, r1, r2, r3;
-            memcpy(&a0, oh + i0, 64), memcpy(&a1, oh + i0 + 16, 64);
-            memcpy(&a2, oh + i0 + 32, 64), memcpy(&a3, oh + i0 + 48, 64);
-            const float *r = rows + i0;
-            for (int j = 0; j < n; j++, r += row_stride) {
-                memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
-                a0 += ph[j] * r0, a1 += ph[j] * r1, a2 += ph[j] * r2, a3 += ph[j] * r3;
-            }
-            memcpy(oh + i0, &a0, 64), memcpy(oh + i0 + 16, &a1, 64);
-            memcpy(oh + i0 + 32, &a2, 64), memcpy(oh + i0 + 48, &a3, 64);
-        }
+    for (; i0 + MIX_W <= hd; i0 += MIX_W) {
+        int h = 0;
+        for (; h + 2 <= nh; h += 2)
+            mix_pair(out + (size_t)h * hd, p + (size_t)h * p_stride, p_stride, rows, row_stride, n, hd, i0);
+        if (h < nh) mix_one(out + (size_t)h * hd, p + (size_t)h * p_stride, rows, row_stride, n, i0);
+    }
 #endif
-        if (i0 < hd) {
-            const float *r = rows + i0;
+    if (i0 < hd)
+        for (int h = 0; h < nh; h++) {
+            const float *ph = p + (size_t)h * p_stride, *r = rows + i0;
+            float *oh = out + (size_t)h * hd;
             for (int j = 0; j < n; j++, r += row_stride) axpy(oh + i0, ph[j], r, hd - i0);
         }
-    }
 }
 
 MIX_CLONES

@@ -259,12 +259,14 @@ void suite_matmul(mt_ctx *t) {
             check_pooled(t, &k, MONO_TYPE_Q8_0, 2500, 1024, th, nt);
             check_pooled(t, &k, MONO_TYPE_Q4_K, 1999, 512, th, nt);
         }
-    int hds[] = {8, 64, 80, 128};
+    int hds[] = {8, 64, 80, 128, 256, 320};   /* 320: rows past the short-row tiles (SHORT_ROW 256) */
     for (size_t i = 0; i < sizeof hds / sizeof *hds; i++)
         for (int kvt = MONO_KV_F32; kvt <= MONO_KV_F16; kvt++) {
             check_attention(t, &k, kvt, hds[i], 7, 1);
             check_attention(t, &k, kvt, hds[i], 7, 300);
             check_attention(t, &k, kvt, hds[i], 1, 1100); /* more rows than one F32 block */
             check_attention(t, &k, kvt, hds[i], 3, 70);
+            for (int nh = 2; nh <= 8; nh += 2) check_attention(t, &k, kvt, hds[i], nh, 37); /* head pairs, tiles */
+            check_attention(t, &k, kvt, hds[i], 5, 5);
         }
 }
