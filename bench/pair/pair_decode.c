@@ -11,7 +11,11 @@
  * of the medians. A second run with --swap loads B first, to rule out an
  * order effect (the second copy's memory differs from the first's).
  *
- *   pair_decode MODEL THREADS TOKENS "VAR=VALUE|-" "VAR=VALUE|-" [--swap]
+ *   pair_decode MODEL THREADS TOKENS "VAR=VALUE|-" "VAR=VALUE|-" [--swap] [--prompt P]
+ *
+ * --prompt P first evaluates P pseudo-random ids on each side (as one
+ * prefill), so the timed tokens attend over P + i positions: attention's
+ * share of decode grows with the context.
  *
  * e.g. huge pages for the weights: pair_decode m.gguf 2 300 MONO_NO_HUGE_PAGES=1 -
  * ("-": no variable set). A side's setting is in force while it loads and
@@ -46,7 +50,7 @@ static int apply(const char *setting, char *name, size_t cap) {
     return setenv(name, eq + 1, 1) == 0;
 }
 
-static int load_side(side *s, const char *path, int threads, int tokens) {
+static int load_side(side *s, const char *path, int threads, int tokens, int prompt) {
     char name[128];
     if (!apply(s->setting, name, sizeof name)) {
         fprintf(stderr, "pair_decode: bad setting '%s' (want VAR=VALUE or -)\n", s->setting);
@@ -63,7 +67,8 @@ static int load_side(side *s, const char *path, int threads, int tokens) {
     if (name[0]) unsetenv(name);
     mono_context_params cp = mono_context_params_default();
     cp.n_threads = threads;
-    cp.n_ctx = tokens + 8;
+    cp.n_ctx = prompt + tokens + 8;
+    cp.n_batch = 512;
     if (mono_context_init(s->model, &cp, &s->ctx, &err) != MONO_OK) {
         fprintf(stderr, "pair_decode: %s\n", err.message);
         return 0;
@@ -83,13 +88,14 @@ static double quantile(double *v, int n, double q) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 6) {
-        fprintf(stderr, "usage: pair_decode MODEL THREADS TOKENS \"VAR=VALUE|-\" \"VAR=VALUE|-\" [--swap]\n");
-        return 2;
+    int threads = argc >= 6 ? atoi(argv[2]) : 0, tokens = argc >= 6 ? atoi(argv[3]) : 0, swap = 0, prompt = 0;
+    for (int i = 6; i < argc; i++) {
+        if (!strcmp(argv[i], "--swap")) swap = 1;
+        else if (!strcmp(argv[i], "--prompt") && i + 1 < argc) prompt = atoi(argv[++i]);
+        else threads = 0; /* usage */
     }
-    int threads = atoi(argv[2]), tokens = atoi(argv[3]), swap = argc > 6 && !strcmp(argv[6], "--swap");
-    if (threads < 1 || tokens < 4) {
-        fprintf(stderr, "pair_decode: THREADS >= 1 and TOKENS >= 4\n");
+    if (threads < 1 || tokens < 4 || prompt < 0) {
+        fprintf(stderr, "usage: pair_decode MODEL THREADS>=1 TOKENS>=4 \"VAR=VALUE|-\" \"VAR=VALUE|-\" [--swap] [--prompt P]\n");
         return 2;
     }
     side s[2];
@@ -97,9 +103,25 @@ int main(int argc, char **argv) {
     s[0].setting = argv[4];
     s[1].setting = argv[5];
     for (int i = 0; i < 2; i++)
-        if (!load_side(&s[swap ? 1 - i : i], argv[1], threads, tokens)) return 1;
+        if (!load_side(&s[swap ? 1 - i : i], argv[1], threads, tokens, prompt)) return 1;
     mono_error err;
     int32_t tok[2] = {100, 100};
+    if (prompt > 0) {
+        int32_t *ids = malloc(sizeof(int32_t) * (size_t)prompt);
+        if (!ids) return 1;
+        for (int i = 0; i < prompt; i++) ids[i] = (int32_t)((i * 7919 + 11) % 1000);
+        for (int k = 0; k < 2; k++) {
+            char name[128];
+            apply(s[k].setting, name, sizeof name);
+            mono_status st = mono_context_eval(s[k].ctx, ids, prompt, 0, NULL, &err);
+            if (name[0]) unsetenv(name);
+            if (st != MONO_OK) {
+                fprintf(stderr, "pair_decode: %s\n", err.message);
+                return 1;
+            }
+        }
+        free(ids);
+    }
     for (int i = 0; i < 2; i++) /* warm-up: first touch of every weight */
         if (mono_context_eval(s[i].ctx, &tok[i], 1, 0, NULL, &err) != MONO_OK) {
             fprintf(stderr, "pair_decode: %s\n", err.message);
