@@ -335,12 +335,20 @@ static inline __m256i qx_quantize_block32(const float *src, float *d_out) {
                                qx_round_away_epi32(_mm256_mul_ps(v2, vid)), qx_round_away_epi32(_mm256_mul_ps(v3, vid)));
 }
 
+/* float -> half with F16C, the bytes mono_f32_to_f16 gives (both round to
+ * nearest even; a NaN takes the portable path, which drops the payload).
+ * The scalar conversion was ~0.6 us of every 1000 activations quantized. */
+static inline uint16_t qx_f32_to_f16(float f) {
+    if (f != f) return mono_f32_to_f16(f);
+    return (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), 0);
+}
+
 static void qx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
     mono_block_q8_0 *y = dst;
     for (int64_t i = 0; i < n / QX_QK; i++, src += QX_QK) {
         float d;
         const __m256i q = qx_quantize_block32(src, &d);
-        y[i].d = mono_f32_to_f16(d);
+        y[i].d = qx_f32_to_f16(d);
         _mm256_storeu_si256((__m256i *)y[i].qs, q);
     }
 }

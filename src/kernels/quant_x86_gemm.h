@@ -473,8 +473,8 @@ static void qx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
         _mm256_storeu_si256((__m256i *)y[i].qs, q);
         const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
         const int sum = qx_hsum_epi32(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
-        y[i].d = mono_f32_to_f16(d);
-        y[i].s = mono_f32_to_f16((float)sum * d);
+        y[i].d = qx_f32_to_f16(d);
+        y[i].s = qx_f32_to_f16((float)sum * d);
     }
 }
 
