@@ -25,6 +25,7 @@
 #include <immintrin.h>
 
 #include "kernels/float_panel.h"
+#include "kernels/float_short.h"
 #include "kernels/kernels.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -142,18 +143,7 @@ static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w,
     }
 }
 
-/* Rows this short (attention: a head's keys against a few query heads)
- * are a few cache lines each, so a tile of rows is one stream anyway, and
- * a vec_dot per row would pay its horizontal sum for every row (2-5 heads
- * against 1024 keys in cache: 1.3-2x faster as tiles). */
-#define SHORT_ROW 256
-
-/* Short rows are prefetched this many rows ahead: attention's keys of one
- * KV head sit kv_dim floats apart, which the hardware prefetchers follow
- * poorly. Measured with bench/pair (decode, Qwen2.5-0.5B shapes, 2
- * threads, Zen 4): 3.5-9% faster at 2048 positions, 1% at 512. */
-#define PF_ROWS 16
-
+/* Short rows (attention): see float_short.h. */
 /* A tile of R rows and rem < TILE_T tokens (rem a run-time value). */
 static ALWAYS_INLINE void tile_rest(int type, int R, int64_t rem, int64_t n, const char *w, size_t wrb, const char *x,
                                     size_t xrb, float *out, size_t os) {
@@ -184,10 +174,7 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
         for (int64_t r = r0; r < r1; r += TILE_R) {
             int full_r = r1 - r >= TILE_R;
             const char *wr = wp + (size_t)r * wrb;
-            if (n <= SHORT_ROW && r + PF_ROWS + TILE_R <= r1) /* see PF_ROWS */
-                for (int rr = 0; rr < TILE_R; rr++)
-                    for (size_t b = 0; b < (size_t)n * elem_bytes(type); b += 64)
-                        _mm_prefetch(wr + (size_t)(PF_ROWS + rr) * wrb + b, _MM_HINT_T0);
+            if (n <= SHORT_ROW) short_rows_prefetch(wp, wrb, r, r1, TILE_R, (size_t)n * elem_bytes(type));
             int64_t t = t0;
             for (; t + TILE_T <= t_end; t += TILE_T) {
                 const char *xt = xp + (size_t)t * xrb;
