@@ -175,11 +175,7 @@ void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono
 #define MIX_CLONES
 #endif
 
-/* out[h] += sum_j p[h * p_stride + j] * rows[j] for nh heads over n rows of
- * hd floats (rows row_stride apart). A head's 64-float slice of out stays in
- * registers while the rows stream past (they are in L1/L2: the caller
- * blocks them), so a row element costs one fused multiply-add and no
- * load/store of out; each element still sums over j in order, like axpy. */
+/* columns of out a head keeps in registers at a time (see mix_rows) */
 #define MIX_W 64
 #if defined(__GNUC__)
 /* GCC/clang vector types: 16-float accumulators the compiler keeps in
