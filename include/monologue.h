@@ -348,6 +348,8 @@ typedef struct mono_model_info {
     int eos_ids[MONO_MAX_EOS];
     long long n_params;          /* number of weights */
     size_t weight_bytes;         /* bytes of weights as stored */
+    size_t decode_bytes;         /* of those, the bytes one decoded token reads: all
+                                    but an embedding table the output does not reuse */
     const char *weight_type;     /* type of most weight bytes: "f32", "bf16", "q4_K"... */
     const char *isa;             /* kernels in use: "portable", "avx2", "avx512"... */
     /* Sampling defaults the model ships (generation_config.json); has_* = 0

@@ -22,8 +22,9 @@
 #   bench/llama/compare.sh [-t "1 2"] [-p 512] [-n 128] [-r 3] [--types "f16 q8_0 q4_0 q4_k_m"] [--real]
 #
 # --real adds a row for models/real/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
-# (scripts/fetch_real_model.sh): a real prompt, Monologue's greedy answer and
-# decode tok/s of both engines. Set BENCH_JSON=FILE to keep every raw result.
+# (scripts/fetch_real_model.sh): a real prompt and Monologue's greedy answer,
+# then pair_llama on that file with the table's settings at the last thread
+# count (prefill and decode of both engines, side by side). Set BENCH_JSON=FILE to keep every raw result.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="1 2"; P=512; N=128; REPS=3; TYPES="f16 q8_0 q4_0 q4_k_m"; REAL=0
@@ -98,7 +99,7 @@ print("Paired, one process (bench/llama/pair_llama.c): medians over blocks of 8 
 print("% of roofline = tok/s / (read bandwidth measured after that pair of blocks / weight bytes per token).")
 print("Separate processes (`monologue bench`, bench_llama.c): ratio of the decode medians, and peak RSS.")
 print()
-print("| type | thr | weights MB | prefill mono | prefill llama | ratio | decode mono | decode llama | ratio [q1, q3] "
+print("| type | thr | MB read per token | prefill mono | prefill llama | ratio | decode mono | decode llama | ratio [q1, q3] "
       "| read GB/s | mono % roof | llama % roof | separate runs: decode ratio | RSS MB mono / llama |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for p in [r for r in rows if r.get("kind") == "pair"]:
@@ -108,7 +109,7 @@ for p in [r for r in rows if r.get("kind") == "pair"]:
     sep = med([r["decode_tok_s"] for r in mo]) / med([r["decode_tok_s"] for r in ll]) if ll and mo else 0
     pr = p["mono_prefill_tok_s"] / p["llama_prefill_tok_s"] if p["llama_prefill_tok_s"] else 0
     print("| %s | %d | %.0f | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx [%.2f, %.2f] | %.1f | %.0f%% | %.0f%% | %.2fx | %.0f / %.0f |" % (
-        ty, t, p["weight_bytes"] / 1e6, p["mono_prefill_tok_s"], p["llama_prefill_tok_s"], pr,
+        ty, t, p["decode_bytes"] / 1e6, p["mono_prefill_tok_s"], p["llama_prefill_tok_s"], pr,
         p["mono_decode_tok_s"], p["llama_decode_tok_s"], p["decode_ratio"], p["decode_ratio_q1"], p["decode_ratio_q3"],
         p["read_gbs"], p["mono_roof_pct"], p["llama_roof_pct"], sep,
         med([r["peak_rss_mb"] for r in mo]), med([r["peak_rss_mb"] for r in ll])))
@@ -134,7 +135,7 @@ print(','.join(map(str,ids)))" "$Q" "$REALM")
     echo "real model $REALM, $t thread(s), greedy, 64 tokens, chat prompt: $Q"
     ans=$(build/monologue run -m "$REALM" --tokens "$RIDS" -n 64 --temp 0 -t "$t" --ignore-eos 2>"$OUT/real.err")
     echo "Monologue's answer: $ans" | head -12
-    echo "monologue: $(grep -o 'prefill.*' "$OUT/real.err")"
-    echo "llama.cpp: $("$OUT/bench_llama" "$LLAMA" "$REALM" "$t" 64 "$RIDS" 1)"
+    echo "pair_llama on that file, $t thread(s), prefill $P, decode $N, $REPS repetitions:"
+    "$OUT/pair_llama" "$LLAMA" "$REALM" "$t" "$P" "$N" "$REPS"
   fi
 fi

@@ -241,7 +241,7 @@ int main(int argc, char **argv) {
             }
             pause_ms(3);
             bw[k] = read_gbs(bw_buf.data, T);
-            double roof = bw[k] * 1e9 / (double)info.weight_bytes; /* tok/s */
+            double roof = bw[k] * 1e9 / (double)info.decode_bytes; /* tok/s */
             for (int w = 0; w < 2; w++) {
                 tok_s[w][k] = n / sec[w];
                 pct[w][k] = 100 * tok_s[w][k] / roof;
@@ -254,8 +254,8 @@ int main(int argc, char **argv) {
     }
     double q1 = quantile(ratio, n_pairs, 0.25), q3 = quantile(ratio, n_pairs, 0.75);
     printf("{\"kind\": \"pair\", \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"reps\": %d, \"block\": %d, "
-           "\"pairs\": %d, \"weight_bytes\": %zu",
-           T, P, N, R, B, n_pairs, info.weight_bytes);
+           "\"pairs\": %d, \"weight_bytes\": %zu, \"decode_bytes\": %zu",
+           T, P, N, R, B, n_pairs, info.weight_bytes, info.decode_bytes);
     printf(", \"mono_prefill_tok_s\": %.2f, \"llama_prefill_tok_s\": %.2f", quantile(pf[0], R, 0.5),
            quantile(pf[1], R, 0.5));
     printf(", \"mono_decode_tok_s\": %.2f, \"llama_decode_tok_s\": %.2f", quantile(tok_s[0], n_pairs, 0.5),

@@ -204,8 +204,8 @@ int cmd_bench(int argc, char **argv) {
     mono_context_stats_get(ctx, &st);
     printf("{\"engine\": \"monologue\", \"model\": ");
     print_json_string(o.model ? o.model : "");
-    printf(", \"weight_type\": \"%s\", \"isa\": \"%s\", \"n_params\": %lld, \"weight_bytes\": %zu", info.weight_type,
-           info.isa, info.n_params, info.weight_bytes);
+    printf(", \"weight_type\": \"%s\", \"isa\": \"%s\", \"n_params\": %lld, \"weight_bytes\": %zu, \"decode_bytes\": %zu",
+           info.weight_type, info.isa, info.n_params, info.weight_bytes, info.decode_bytes);
     printf(", \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"reps\": %d", st.n_threads, np, ng, reps);
     printf(", \"load_ms\": %.1f, \"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f", load_ms,
            np > 0 ? median(pp, reps) : 0.0, ng > 0 ? median(tg, reps) : 0.0);

@@ -176,6 +176,7 @@ static void count_weights(mono_model *m) {
         for (int d = 0; d < MONO_MAX_DIMS; d++) count *= t->ne[d];
         m->n_params += count;
         m->weight_bytes += t->nbytes;
+        if (!strcmp(t->name, "token_embd.weight")) m->embd_bytes = t->nbytes;
         if (t->type >= 0 && t->type < MONO_TYPE_COUNT) bytes_by_type[t->type] += t->nbytes;
     }
     m->main_type = 0;
@@ -586,6 +587,8 @@ void mono_model_info_get(const mono_model *m, mono_model_info *info) {
     mono_model_eos_ids(m, info->eos_ids, &info->n_eos);
     info->n_params = m->n_params;
     info->weight_bytes = m->weight_bytes;
+    /* a separate output projection leaves the embedding table to lookups of one row */
+    info->decode_bytes = m->weight_bytes - (m->hp.tied_embeddings ? 0 : m->embd_bytes);
     const mono_type_traits *tr = mono_type_get(m->main_type);
     info->weight_type = tr ? tr->name : "?";
     info->isa = m->kernels.isa;

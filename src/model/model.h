@@ -69,6 +69,7 @@ struct mono_model {
     char tokenizer_note[256];    /* why tokenizer is NULL ("" when it is not) */
     long long n_params;
     size_t weight_bytes;
+    size_t embd_bytes;           /* token_embd.weight's share of weight_bytes */
     int main_type;               /* the type holding most weight bytes */
 };
 

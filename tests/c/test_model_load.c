@@ -354,9 +354,31 @@ static void test_repack_tokenizer(mt_ctx *t) {
     remove(path);
 }
 
+/* decode_bytes, the bytes a decoded token reads (the roofline's numerator
+ * in the benchmarks): every weight, less an embedding table that a separate
+ * output projection leaves to one-row lookups. */
+static void test_decode_bytes(mt_ctx *t, const char *name, size_t embd_elem_bytes) {
+    golden g;
+    if (!golden_open(t, &g, name)) return;
+    mono_model *m = NULL;
+    mono_error err;
+    if (MT_CHECK_MSG(t, mono_model_load(g.dir, NULL, &m, &err) == MONO_OK, "%s: %s", name, err.message)) {
+        mono_model_info info;
+        mono_model_info_get(m, &info);
+        size_t embd = (size_t)info.n_vocab * info.n_embd * embd_elem_bytes;
+        size_t want = info.weight_bytes - (info.tied_embeddings ? 0 : embd);
+        MT_CHECK_MSG(t, info.decode_bytes == want, "%s: decode_bytes %zu, want %zu (weight_bytes %zu, tied %d)", name,
+                     info.decode_bytes, want, info.weight_bytes, info.tied_embeddings);
+    }
+    mono_model_free(m);
+    golden_close(&g);
+}
+
 void suite_model_load(mt_ctx *t) {
     test_repack_threads(t);
     test_repack_tokenizer(t);
+    test_decode_bytes(t, "tiny-f32", 4);
+    test_decode_bytes(t, "small-bf16-untied", 2);
     golden g;
     if (!golden_open(t, &g, "tiny-f32")) return;
     test_copied(t, &g);

@@ -21,7 +21,7 @@ lines = open(path).read().splitlines()
 assert len(lines) == 1, "expected one line, got %d" % len(lines)
 j = json.loads(lines[0])
 for k in ("prefill_tok_s", "decode_tok_s", "load_ms", "peak_rss_mb", "threads", "n_prompt", "n_gen", "reps",
-          "weight_bytes", "weight_type", "prefill_runs", "decode_runs"):
+          "weight_bytes", "decode_bytes", "weight_type", "prefill_runs", "decode_runs"):
     assert k in j, "missing key " + k
 assert (j["n_prompt"], j["n_gen"], j["reps"]) == (np, ng, reps), (j["n_prompt"], j["n_gen"], j["reps"])
 assert len(j["prefill_runs"]) == reps and len(j["decode_runs"]) == reps
@@ -35,6 +35,7 @@ for key, n in (("prefill", np), ("decode", ng)):
 assert 0 <= j["load_ms"] < 60000, j["load_ms"]
 assert 1 < j["peak_rss_mb"] < 65536, j["peak_rss_mb"]
 assert j["weight_bytes"] > 0 and j["threads"] >= 1
+assert 0 < j["decode_bytes"] <= j["weight_bytes"], (j["decode_bytes"], j["weight_bytes"])
 EOF
 }
 
@@ -106,6 +107,7 @@ for k in ("mono_prefill_tok_s", "llama_prefill_tok_s", "mono_decode_tok_s", "lla
     assert j[k] > 0, (k, j[k])
 assert j["decode_ratio_q1"] <= j["decode_ratio"] <= j["decode_ratio_q3"], j
 assert j["read_gbs_min"] <= j["read_gbs"] <= j["read_gbs_max"], j
+assert 0 < j["decode_bytes"] <= j["weight_bytes"], j
 EOF
   then ok "pair_llama: $(cut -c1-200 "$TMP/out")"; else bad "pair_llama: $(cat "$TMP/out" "$TMP/err")"; fi
   for args in "x 8 20 2" "2 0 20 2" "2 8 20 0" "2 8 20 2 0"; do
