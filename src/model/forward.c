@@ -73,7 +73,7 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     f->n_batch = n_batch;
     size_t D = (size_t)hp->n_embd, Q = (size_t)hp->n_head * hp->head_dim, KV = (size_t)hp->n_head_kv * hp->head_dim;
     size_t F = (size_t)hp->n_ff, B = (size_t)n_batch;
-    mono_status s = mono_kv_cache_init(&f->kv, kv_type, hp->n_layer, n_ctx, (int)KV, err);
+    mono_status s = mono_kv_cache_init(&f->kv, kv_type, hp->n_layer, n_ctx, hp->n_head_kv, hp->head_dim, err);
     if (s != MONO_OK) return s;
     f->kv.to_f16 = m->kernels.quantize_row[MONO_TYPE_F16];
     int ok = 1;

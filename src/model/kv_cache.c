@@ -13,18 +13,21 @@
 
 static size_t elem_size(int type) { return type == MONO_KV_F16 ? 2 : 4; }
 
-mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int kv_dim, mono_error *err) {
+mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int n_head_kv, int head_dim,
+                               mono_error *err) {
     memset(kv, 0, sizeof *kv);
     if (type != MONO_KV_F32 && type != MONO_KV_F16)
         return mono_error_set(err, MONO_ERR_INVALID_ARG, "unknown KV cache type %d", type);
     size_t n, bytes;
-    if (!mono_size_mul((size_t)n_layer, (size_t)n_ctx, &n) || !mono_size_mul(n, (size_t)kv_dim, &n) ||
+    if (!mono_size_mul((size_t)n_layer, (size_t)n_ctx, &n) || !mono_size_mul(n, (size_t)n_head_kv, &n) ||
+        !mono_size_mul(n, (size_t)head_dim, &n) ||
         !mono_size_mul(n, elem_size(type), &bytes))
         return mono_error_set(err, MONO_ERR_NOMEM, "KV cache size overflows");
     kv->type = type;
     kv->n_layer = n_layer;
     kv->n_ctx = n_ctx;
-    kv->kv_dim = kv_dim;
+    kv->n_head_kv = n_head_kv;
+    kv->head_dim = head_dim;
     kv->k = malloc(bytes ? bytes : 1);
     kv->v = malloc(bytes ? bytes : 1);
     if (!kv->k || !kv->v) {
@@ -41,32 +44,38 @@ void mono_kv_cache_free(mono_kv_cache *kv) {
     memset(kv, 0, sizeof *kv);
 }
 
-static size_t offset(const mono_kv_cache *kv, int il, int pos) {
-    return ((size_t)il * (size_t)kv->n_ctx + (size_t)pos) * (size_t)kv->kv_dim;
+/* Element index of position pos of kv head g in layer il. */
+static size_t offset(const mono_kv_cache *kv, int il, int g, int pos) {
+    return (((size_t)il * (size_t)kv->n_head_kv + (size_t)g) * (size_t)kv->n_ctx + (size_t)pos) * (size_t)kv->head_dim;
+}
+
+/* dst[0..n) = src[0..n) in the cache's element type. */
+static void put_row(const mono_kv_cache *kv, const float *src, void *dst, size_t n) {
+    if (kv->type == MONO_KV_F32) {
+        memcpy(dst, src, n * sizeof(float));
+    } else if (kv->to_f16) {
+        kv->to_f16(src, dst, (int64_t)n);
+    } else {
+        uint16_t *h = dst;
+        for (size_t i = 0; i < n; i++) h[i] = mono_f32_to_f16(src[i]);
+    }
 }
 
 void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float *k, const float *v) {
-    size_t off = offset(kv, il, pos), count = (size_t)n * (size_t)kv->kv_dim;
-    if (kv->type == MONO_KV_F32) {
-        memcpy((float *)kv->k + off, k, count * sizeof(float));
-        memcpy((float *)kv->v + off, v, count * sizeof(float));
-        return;
-    }
-    uint16_t *kh = (uint16_t *)kv->k + off, *vh = (uint16_t *)kv->v + off;
-    if (kv->to_f16) { /* a prompt's worth is ~10^5 values a layer: SIMD pays */
-        kv->to_f16(k, kh, (int64_t)count);
-        kv->to_f16(v, vh, (int64_t)count);
-        return;
-    }
-    for (size_t i = 0; i < count; i++) {
-        kh[i] = mono_f32_to_f16(k[i]);
-        vh[i] = mono_f32_to_f16(v[i]);
+    size_t es = elem_size(kv->type), hd = (size_t)kv->head_dim, kv_dim = (size_t)kv->n_head_kv * hd;
+    for (int g = 0; g < kv->n_head_kv; g++) { /* a head's positions are contiguous in the cache */
+        size_t off = offset(kv, il, g, pos) * es;
+        for (int i = 0; i < n; i++) {
+            size_t src = (size_t)i * kv_dim + (size_t)g * hd, dst = off + (size_t)i * hd * es;
+            put_row(kv, k + src, (char *)kv->k + dst, hd);
+            put_row(kv, v + src, (char *)kv->v + dst, hd);
+        }
     }
 }
 
 void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
                           mono_vec_dot_fn dot, float *out) {
-    size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
+    size_t base = offset(kv, il, g, 0), stride = (size_t)hd;
     if (dot) {
         size_t esize = elem_size(kv->type);
         const uint8_t *kp = (const uint8_t *)kv->k + base * esize;
@@ -131,7 +140,7 @@ static ALWAYS_INLINE void axpy(float *restrict out, float w, const float *restri
 }
 
 void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out) {
-    size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
+    size_t base = offset(kv, il, g, 0), stride = (size_t)hd;
     memset(out, 0, (size_t)hd * sizeof(float));
     if (kv->type == MONO_KV_F32) {
         const float *vp = (const float *)kv->v + base;
@@ -157,8 +166,8 @@ void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono
         return;
     }
     /* key rows are the "weights", the heads' queries the "tokens" */
-    size_t esize = elem_size(kv->type), row_bytes = (size_t)kv->kv_dim * esize;
-    const uint8_t *kp = (const uint8_t *)kv->k + (offset(kv, il, 0) + (size_t)g * (size_t)hd) * esize;
+    size_t esize = elem_size(kv->type), row_bytes = (size_t)hd * esize;
+    const uint8_t *kp = (const uint8_t *)kv->k + offset(kv, il, g, 0) * esize;
     gemm(hd, kp, row_bytes, 0, n_pos, q, (size_t)hd * sizeof(float), n_heads, out, out_stride);
 }
 
@@ -244,7 +253,7 @@ static ALWAYS_INLINE void mix_rows(float *restrict out, const float *restrict p,
 MIX_CLONES
 void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, const float *p, size_t p_stride,
                              int n_heads, int n_pos, float *out) {
-    size_t base = offset(kv, il, 0) + (size_t)g * (size_t)hd, stride = (size_t)kv->kv_dim;
+    size_t base = offset(kv, il, g, 0), stride = (size_t)hd;
     memset(out, 0, (size_t)n_heads * (size_t)hd * sizeof(float));
     if (kv->type == MONO_KV_F32) {
         /* blocks of rows that stay in L2 while every head of the group passes over them */

@@ -2,9 +2,12 @@
  * kv_cache.h -- the keys and values of every position a context has seen,
  * per layer, in float32 or float16.
  *
- * Layout: k and v are [n_layer][n_ctx][kv_dim] (kv_dim = n_head_kv *
- * head_dim), so one position's keys for all kv heads are contiguous and a
- * head's keys for successive positions are kv_dim apart.
+ * Layout: k and v are [n_layer][n_head_kv][n_ctx][head_dim]: the keys (and
+ * values) of one kv head are contiguous, position after position, so the
+ * thread that attends with that head streams one run of memory. (With a
+ * position's kv heads side by side, two threads on two kv heads each read
+ * every other 256 bytes, and the hardware prefetchers fetched the other
+ * thread's half too: decode at 2048 positions was ~10% slower.)
  */
 #ifndef MONO_MODEL_KV_CACHE_H
 #define MONO_MODEL_KV_CACHE_H
@@ -17,42 +20,43 @@
 
 typedef struct mono_kv_cache {
     int type;            /* mono_kv_type: MONO_KV_F32 or MONO_KV_F16 */
-    int n_layer, n_ctx, kv_dim;
-    void *k, *v;         /* [n_layer][n_ctx][kv_dim] floats or halves */
+    int n_layer, n_ctx, n_head_kv, head_dim;
+    void *k, *v;         /* [n_layer][n_head_kv][n_ctx][head_dim] floats or halves */
     size_t bytes;        /* k + v */
     /* float32 -> half for an F16 cache: the kernel table's quantize_row[F16]
      * when the caller sets it (same bytes as mono_f32_to_f16), else NULL */
     void (*to_f16)(const float *src, void *dst, int64_t n);
 } mono_kv_cache;
 
-mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int kv_dim, mono_error *err);
+mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int n_head_kv, int head_dim,
+                               mono_error *err);
 void mono_kv_cache_free(mono_kv_cache *kv);
 
-/* Stores n positions' keys and values ([n][kv_dim] float32 each) at
- * positions pos .. pos+n-1 of layer il. */
+/* Stores n positions' keys and values ([n][n_head_kv * head_dim] float32
+ * each, as the projections make them) at positions pos .. pos+n-1 of layer il. */
 void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float *k, const float *v);
 
 /* Scores of one query head against keys [0, n_pos) of kv head g:
- * out[j] = scale * dot(q, K[il][j][g*hd .. (g+1)*hd)). dot is the kernel
+ * out[j] = scale * dot(q, K[il][g][j]). dot is the kernel
  * table's vec_dot for the cache's element type (F32 or F16 rows against
  * float32 q), or NULL for the plain C loop. */
 void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
                           mono_vec_dot_fn dot, float *out);
 
-/* out[0..hd) = sum_j p[j] * V[il][j][g*hd ..) over j in [0, n_pos). */
+/* out[0..hd) = sum_j p[j] * V[il][g][j] over j in [0, n_pos). */
 void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out);
 
 /* Scores of n_heads query heads (q rows hd floats apart, the heads of one
  * GQA group) against keys [0, n_pos) of kv head g, in one blocked product so
  * each key row is read once for all of them:
- *   out[h * out_stride + j] = dot(q_h, K[il][j][g*hd ..))   (unscaled)
+ *   out[h * out_stride + j] = dot(q_h, K[il][g][j])   (unscaled)
  * gemm is the kernel table's gemm for the cache's element type (F32 or F16
  * rows against float32 queries); NULL falls back to dot (or the C loop)
  * one head at a time. */
 void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono_vec_dot_fn dot, int il, int g, int hd,
                                 const float *q, int n_heads, int n_pos, float *out, size_t out_stride);
 
-/* out[h*hd ..) = sum_j p[h * p_stride + j] * V[il][j][g*hd ..) for each of
+/* out[h*hd ..) = sum_j p[h * p_stride + j] * V[il][g][j] for each of
  * n_heads heads, reading each value row once for all of them. */
 void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, const float *p, size_t p_stride,
                              int n_heads, int n_pos, float *out);

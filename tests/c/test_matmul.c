@@ -162,7 +162,7 @@ static void check_attention(mt_ctx *t, const mono_kernels *k, int kv_type, int h
     mono_error err;
     mono_kv_cache kv;
     int n_kv = 2, n_ctx = n_pos + 3, il = 1;
-    if (!MT_CHECK(t, mono_kv_cache_init(&kv, kv_type, 2, n_ctx, n_kv * hd, &err) == MONO_OK)) return;
+    if (!MT_CHECK(t, mono_kv_cache_init(&kv, kv_type, 2, n_ctx, n_kv, hd, &err) == MONO_OK)) return;
     unsigned seed = 99;
     size_t row = (size_t)n_kv * hd;
     float *kk = malloc(sizeof(float) * row * (size_t)n_pos), *vv = malloc(sizeof(float) * row * (size_t)n_pos);
