@@ -157,7 +157,6 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
         for (; r < r1; r += TILE_R) {
             int full_r = r1 - r >= TILE_R;
             const char *wr = wp + (size_t)r * wrb;
-            if (n <= SHORT_ROW) short_rows_prefetch(wp, wrb, r, r1, TILE_R, (size_t)n * elem_bytes(type));
             int64_t t = t0;
             for (; t + TILE_T <= t_end; t += TILE_T) {
                 const char *xt = xp + (size_t)t * xrb;
@@ -231,6 +230,15 @@ static void quantize_row_f16(const float *src, void *dst, int64_t n) {
     for (; i < n; i++) d[i] = mono_f32_to_f16(src[i]);
 }
 
+/* F16C widening: exact for every half (subnormals, inf; NaNs stay NaNs of
+ * the same sign), checked against mono_f16_to_f32 in test_kernels_float. */
+static void to_float_f16(const void *src, float *dst, int64_t n) {
+    const uint16_t *s = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+    for (; i < n; i++) dst[i] = mono_f16_to_f32(s[i]);
+}
+
 void mono_kernels_register_float_avx2(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_F32] = vec_dot_f32;
     k->vec_dot[MONO_TYPE_F16] = vec_dot_f16;
@@ -240,5 +248,6 @@ void mono_kernels_register_float_avx2(mono_kernels *k) {
     k->gemm[MONO_TYPE_BF16] = gemm_bf16;
     /* quantize_row[F32] stays the portable memcpy: a copy is a copy */
     k->quantize_row[MONO_TYPE_F16] = quantize_row_f16; /* the F16 KV cache's stores */
+    k->to_float[MONO_TYPE_F16] = to_float_f16;          /* and its value rows */
     panel_register(k, panel_gemm_f16, panel_gemm_bf16);
 }

@@ -174,7 +174,6 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
         for (int64_t r = r0; r < r1; r += TILE_R) {
             int full_r = r1 - r >= TILE_R;
             const char *wr = wp + (size_t)r * wrb;
-            if (n <= SHORT_ROW) short_rows_prefetch(wp, wrb, r, r1, TILE_R, (size_t)n * elem_bytes(type));
             int64_t t = t0;
             for (; t + TILE_T <= t_end; t += TILE_T) {
                 const char *xt = xp + (size_t)t * xrb;

@@ -79,6 +79,9 @@ typedef struct mono_kernels {
     /* activation conversion to a vec_dot_type (may be a SIMD version of the
      * type's from_float; must give the same bytes) */
     void (*quantize_row[MONO_TYPE_COUNT])(const float *src, void *dst, int64_t n);
+    /* rows back to float32 (a SIMD version of the type's to_float, same
+     * floats; NULL where an ISA has none): the F16 KV cache's value rows */
+    void (*to_float[MONO_TYPE_COUNT])(const void *src, float *dst, int64_t n);
     /* optional repacking (see above); all NULL/0 unless an ISA fills them */
     int repack_rows[MONO_TYPE_COUNT];
     mono_repack_size_fn repack_size[MONO_TYPE_COUNT];

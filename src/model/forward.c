@@ -76,6 +76,7 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     mono_status s = mono_kv_cache_init(&f->kv, kv_type, hp->n_layer, n_ctx, hp->n_head_kv, hp->head_dim, err);
     if (s != MONO_OK) return s;
     f->kv.to_f16 = m->kernels.quantize_row[MONO_TYPE_F16];
+    f->kv.to_f32 = m->kernels.to_float[MONO_TYPE_F16];
     int ok = 1;
     f->x = alloc_floats(f, B, D, &ok);
     f->xn = alloc_floats(f, B, D, &ok);

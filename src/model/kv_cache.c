@@ -11,6 +11,13 @@
 #include "core/error.h"
 #include "kernels/types.h"
 
+/* inlined everywhere, so the ISA clones below get their own wide copies */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 static size_t elem_size(int type) { return type == MONO_KV_F16 ? 2 : 4; }
 
 mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int n_head_kv, int head_dim,
@@ -125,12 +132,6 @@ static void widen_f16(const uint16_t *src, float *dst, int n) {
 void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n) { widen_f16(src, dst, n); }
 
 /* out[0..n) += w * v[0..n), in blocks of 8 the compiler turns into SIMD. */
-/* inlined everywhere, so the ISA clones below get their own wide copies */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define ALWAYS_INLINE inline
-#endif
 
 static ALWAYS_INLINE void axpy(float *restrict out, float w, const float *restrict v, int n) {
     int i = 0;
@@ -271,7 +272,9 @@ void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, con
     const uint16_t *vp = (const uint16_t *)kv->v + base;
     for (int j0 = 0; j0 < n_pos; j0 += block) {
         int nb = n_pos - j0 < block ? n_pos - j0 : block;
-        for (int j = 0; j < nb; j++) widen_f16(vp + (size_t)(j0 + j) * stride, tmp + (size_t)j * hd, hd);
+        const uint16_t *rows = vp + (size_t)j0 * stride; /* the head's rows are contiguous */
+        if (kv->to_f32) kv->to_f32(rows, tmp, (int64_t)nb * hd);
+        else widen_f16(rows, tmp, nb * hd);
         mix_rows(out, p + j0, p_stride, n_heads, tmp, (size_t)hd, nb, hd);
     }
 }

@@ -26,6 +26,8 @@ typedef struct mono_kv_cache {
     /* float32 -> half for an F16 cache: the kernel table's quantize_row[F16]
      * when the caller sets it (same bytes as mono_f32_to_f16), else NULL */
     void (*to_f16)(const float *src, void *dst, int64_t n);
+    /* and back: the kernel table's to_float[F16], else NULL (a plain loop) */
+    void (*to_f32)(const void *src, float *dst, int64_t n);
 } mono_kv_cache;
 
 mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int n_head_kv, int head_dim,

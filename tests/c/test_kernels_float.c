@@ -421,6 +421,38 @@ static void test_f16_rows(mt_ctx *t, const isa_table *isas, int n_isa) {
     free(got);
 }
 
+/* An ISA's half -> float32 row conversion (the F16 KV cache's value rows)
+ * gives mono_f16_to_f32's floats for all 65536 halves (NaNs: a NaN of the
+ * same sign), in rows of 1 .. 19 values so the SIMD body and its tail both
+ * run. */
+static void test_f16_to_float_rows(mt_ctx *t, const isa_table *isas, int n_isa) {
+    static uint16_t src[65536];
+    static float got[65536];
+    for (int i = 0; i < 65536; i++) src[i] = (uint16_t)i;
+    int any = 0;
+    for (int k = 0; k < n_isa; k++) {
+        void (*conv)(const void *, float *, int64_t) = isas[k].k.to_float[MONO_TYPE_F16];
+        if (!conv) continue;
+        any++;
+        for (int i = 0, len = 1; i < 65536; i += len, len = len % 19 + 1)
+            conv(src + i, got + i, i + len <= 65536 ? len : 65536 - i);
+        long bad = 0;
+        for (int i = 0; i < 65536; i++) {
+            float want = mono_f16_to_f32(src[i]);
+            uint32_t a, b;
+            memcpy(&a, &got[i], 4);
+            memcpy(&b, &want, 4);
+            if (want != want ? !(got[i] != got[i]) || (a >> 31) != (b >> 31) : a != b) bad++;
+        }
+        MT_CHECK_MSG(t, bad == 0, "%s to_float[f16]: %ld halves differ from mono_f16_to_f32", isas[k].name, bad);
+    }
+#if defined(__x86_64__)
+    mono_cpu cpu;
+    mono_cpu_detect(&cpu);
+    if (cpu.avx2 && cpu.f16c) MT_CHECK_MSG(t, any > 0, "no ISA registers to_float[f16] on an F16C CPU");
+#endif
+}
+
 static void test_tables(mt_ctx *t, const isa_table *isas, int n_isa) {
     for (int k = 0; k < n_isa; k++)
         for (size_t ti = 0; ti < 3; ti++) {
@@ -550,5 +582,6 @@ void suite_kernels_float(mt_ctx *t) {
     test_vec_dot(t, isas, n_isa);
     test_gemm(t, isas, n_isa);
     test_f16_edges(t, isas, n_isa);
+    test_f16_to_float_rows(t, isas, n_isa);
     test_panels(t, isas, n_isa);
 }

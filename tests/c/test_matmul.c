@@ -163,6 +163,8 @@ static void check_attention(mt_ctx *t, const mono_kernels *k, int kv_type, int h
     mono_kv_cache kv;
     int n_kv = 2, n_ctx = n_pos + 3, il = 1;
     if (!MT_CHECK(t, mono_kv_cache_init(&kv, kv_type, 2, n_ctx, n_kv, hd, &err) == MONO_OK)) return;
+    kv.to_f16 = k->quantize_row[MONO_TYPE_F16]; /* the ISA's conversions, as the engine sets them */
+    kv.to_f32 = k->to_float[MONO_TYPE_F16];
     unsigned seed = 99;
     size_t row = (size_t)n_kv * hd;
     float *kk = malloc(sizeof(float) * row * (size_t)n_pos), *vv = malloc(sizeof(float) * row * (size_t)n_pos);
