@@ -185,6 +185,15 @@ static void gemm_bf16(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t 
     gemm_any(MONO_TYPE_BF16, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);
 }
 
+/* Exact for every half (vcvt widens without rounding; NaNs stay NaNs of
+ * the same sign), checked against mono_f16_to_f32 in test_kernels_float. */
+static void to_float_f16(const void *src, float *dst, int64_t n) {
+    const uint16_t *s = src;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(s + i))));
+    for (; i < n; i++) dst[i] = mono_f16_to_f32(s[i]);
+}
+
 void mono_kernels_register_float_neon(mono_kernels *k) {
     k->vec_dot[MONO_TYPE_F32] = vec_dot_f32;
     k->vec_dot[MONO_TYPE_F16] = vec_dot_f16;
@@ -192,4 +201,5 @@ void mono_kernels_register_float_neon(mono_kernels *k) {
     k->gemm[MONO_TYPE_F32] = gemm_f32;
     k->gemm[MONO_TYPE_F16] = gemm_f16;
     k->gemm[MONO_TYPE_BF16] = gemm_bf16;
+    k->to_float[MONO_TYPE_F16] = to_float_f16; /* the F16 KV cache's value rows */
 }
