@@ -385,7 +385,7 @@ static void test_f16_edges(mt_ctx *t, const isa_table *isas, int n_isa) {
 }
 
 /* An F16C CPU must have some ISA table fill entry `what` (else the row
- * tests above would pass by testing nothing). */
+ * tests below would pass by testing nothing). */
 static void check_f16c_registered(mt_ctx *t, int any, const char *what) {
 #if defined(__x86_64__)
     mono_cpu cpu;
