@@ -11,13 +11,6 @@
 #include "core/error.h"
 #include "kernels/types.h"
 
-/* inlined everywhere, so the ISA clones below get their own wide copies */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define ALWAYS_INLINE inline
-#endif
-
 static size_t elem_size(int type) { return type == MONO_KV_F16 ? 2 : 4; }
 
 mono_status mono_kv_cache_init(mono_kv_cache *kv, int type, int n_layer, int n_ctx, int n_head_kv, int head_dim,
@@ -132,6 +125,12 @@ static void widen_f16(const uint16_t *src, float *dst, int n) {
 void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n) { widen_f16(src, dst, n); }
 
 /* out[0..n) += w * v[0..n), in blocks of 8 the compiler turns into SIMD. */
+/* inlined everywhere, so the ISA clones below get their own wide copies */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
 
 static ALWAYS_INLINE void axpy(float *restrict out, float w, const float *restrict v, int n) {
     int i = 0;
