@@ -8,7 +8,7 @@
  * decoded token of Qwen2.5-0.5B makes ~550,000 of them, and with a call per
  * row F16 decode on one Zen 4 core moved between 18 and 25 tok/s with where
  * the linker happened to put the code (identical loops, different builds).
- * With the loop inlined it decoded at 25.5-26.4 tok/s in every build tried
+ * With the loop inlined it decoded at 24.9-26.4 tok/s in every build tried
  * (bench/README.md).
  *
  * Included by each of those files after its own vec_dot_any, NOINLINE and
