@@ -94,6 +94,8 @@ static ALWAYS_INLINE mono_vec_dot_fn vec_dot_of(int type) {
     return type == MONO_TYPE_F32 ? vec_dot_f32 : type == MONO_TYPE_F16 ? vec_dot_f16 : vec_dot_bf16;
 }
 
+#include "kernels/float_matvec.h"
+
 #define TILE_R 4
 #define TILE_T 6
 
@@ -140,8 +142,8 @@ static ALWAYS_INLINE void tile(int type, int R, int T, int64_t n, const char *w,
 static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
                                    size_t xrb, int64_t n_tok, float *out, size_t os) {
     const char *wp = w, *xp = x;
-    if (n_tok == 1) { /* decode: row after row (see vec_dot_of) */
-        for (int64_t r = r0; r < r1; r++) vec_dot_of(type)(n, out + r, wp + (size_t)r * wrb, x);
+    if (n_tok == 1) { /* decode: row after row (see vec_dot_of, float_matvec.h) */
+        matvec_of(type)(n, wp, wrb, r0, r1, x, out);
         return;
     }
     int64_t tb = (int64_t)(X_BLOCK_BYTES / ((size_t)n * 4 + 1));
