@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/attention.h"
 #include "model/vmath.h"
 
 /* ---- buffers ----------------------------------------------------------- */
@@ -89,6 +90,8 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
     f->rope_cos = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
     f->rope_sin = alloc_floats(f, B, (size_t)hp->head_dim / 2, &ok);
     f->scores = alloc_floats(f, (size_t)f->n_threads * (size_t)(hp->n_head / hp->n_head_kv), (size_t)n_ctx, &ok);
+    f->attn_scratch_floats = mono_attention_scratch_floats(hp, n_batch);
+    f->attn_scratch = alloc_floats(f, (size_t)f->n_threads, f->attn_scratch_floats, &ok);
     f->mm.n_threads = f->n_threads;
     size_t max_cols = D > Q ? D : Q;
     if (F > max_cols) max_cols = F;
@@ -116,7 +119,7 @@ mono_status mono_forward_init(mono_forward *f, const mono_model *m, mono_threadp
 void mono_forward_free(mono_forward *f) {
     mono_kv_cache_free(&f->kv);
     float *bufs[] = {f->x, f->xn, f->q, f->k, f->v, f->att, f->gate, f->up, f->rope_cos, f->rope_sin, f->scores,
-                     f->mm.wrow};
+                     f->attn_scratch, f->mm.wrow};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(f->mm.xq);
     free(f->embd_rows);
@@ -264,43 +267,6 @@ static void step(mono_forward *f, const mono_layer *L, step_kind kind, int n) {
     else run(f->pool, step_task_fn, &st);
 }
 
-/* ---- attention ----------------------------------------------------------- */
-
-typedef struct attn_task {
-    mono_forward *f;
-    int il, n, pos;
-    int per_unit;                /* query heads per unit of work (<= one GQA group) */
-    mono_gemm_fn gemm;           /* q K^T for the cache's element type, or NULL */
-    mono_vec_dot_fn dot;         /* fallback: one head at a time */
-} attn_task;
-
-/* One unit of work is (token t, kv head g, a run of the query heads that
- * share g): softmax(q K^T / sqrt(hd), causal) V over the cached positions
- * 0 .. pos+t (the causal mask is the loop bound). The heads of a group run
- * together so each cached key and value row is read once for all of them;
- * decode splits a group when there are fewer groups than threads. */
-static void attention_task(void *arg, int ith, int nth) {
-    attn_task *a = arg;
-    mono_forward *f = a->f;
-    const mono_hparams *hp = &f->m->hp;
-    int H = hp->n_head, Hkv = hp->n_head_kv, hd = hp->head_dim, group = H / Hkv;
-    int chunks = (group + a->per_unit - 1) / a->per_unit;
-    float scale = 1.0f / sqrtf((float)hd);
-    float *p = f->scores + (size_t)ith * (size_t)group * (size_t)f->n_ctx;   /* [per_unit, n_ctx] */
-    long long lo, hi;
-    mono_split_range((long long)a->n * Hkv * chunks, ith, nth, &lo, &hi);
-    for (long long u = lo; u < hi; u++) {
-        int t = (int)(u / ((long long)Hkv * chunks)), rest = (int)(u % ((long long)Hkv * chunks));
-        int g = rest / chunks, h0 = g * group + (rest % chunks) * a->per_unit;
-        int nh = g * group + group - h0 < a->per_unit ? g * group + group - h0 : a->per_unit;
-        int n_pos = a->pos + t + 1;
-        const float *q = f->q + ((size_t)t * H + h0) * hd;             /* [nh, hd] */
-        mono_kv_cache_scores_heads(&f->kv, a->gemm, a->dot, a->il, g, hd, q, nh, n_pos, p, (size_t)f->n_ctx);
-        for (int h = 0; h < nh; h++) mono_softmax(p + (size_t)h * f->n_ctx, n_pos, scale);
-        mono_kv_cache_mix_heads(&f->kv, a->il, g, hd, p, (size_t)f->n_ctx, nh, n_pos, f->att + ((size_t)t * H + h0) * hd);
-    }
-}
-
 static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
     if (pool) mono_threadpool_run(pool, fn, arg);
     else fn(arg, 0, 1);
@@ -336,11 +302,7 @@ static void layer_forward(mono_forward *f, int il, int n, int pos, int keep_from
         pos += keep_from;
         if (n == 0) return;
     }
-    mono_type kt = f->kv.type == MONO_KV_F16 ? MONO_TYPE_F16 : MONO_TYPE_F32;
-    int group = hp->n_head / hp->n_head_kv, units = n * hp->n_head_kv;
-    int split = units >= f->n_threads ? 1 : (f->n_threads + units - 1) / units;   /* decode, many threads */
-    attn_task at = {f, il, n, pos, (group + split - 1) / split, m->kernels.gemm[kt], m->kernels.vec_dot[kt]};
-    run(f->pool, attention_task, &at);                               /* att [n, Q] */
+    mono_attention(f, il, n, pos);                                   /* att [n, Q] */
     matmul(f, &L->wo, f->att, n, f->xn);                             /* xn  [n, D] */
 
     /* MLP block */

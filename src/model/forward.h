@@ -37,6 +37,8 @@ typedef struct mono_forward {
     float *gate, *up;            /* [n_batch, n_ff]        MLP */
     float *rope_cos, *rope_sin;  /* [n_batch, hd/2]        per position, per pair */
     float *scores;               /* [n_threads, group, n_ctx] attention probabilities */
+    float *attn_scratch;         /* [n_threads, attn_scratch_floats] prefill attention blocks (attention.c) */
+    size_t attn_scratch_floats;
     mono_matmul_scratch mm;
     uint8_t *embd_rows;          /* [repack_rows, row_bytes]: one group of token_embd unpacked from its
                                     repacked copy (NULL unless token_embd is repacked) */

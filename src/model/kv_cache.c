@@ -165,10 +165,50 @@ void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono
             mono_kv_cache_scores(kv, il, g, hd, q + (size_t)h * hd, n_pos, 1.0f, dot, out + (size_t)h * out_stride);
         return;
     }
-    /* key rows are the "weights", the heads' queries the "tokens" */
+    mono_kv_cache_scores_range(kv, gemm, il, g, hd, q, n_heads, 0, n_pos, out, out_stride);
+}
+
+void mono_kv_cache_scores_range(const mono_kv_cache *kv, mono_gemm_fn gemm, int il, int g, int hd, const float *q,
+                                int n_rows, int j0, int nb, float *out, size_t out_stride) {
+    /* key rows are the "weights", the queries the "tokens" */
     size_t esize = elem_size(kv->type), row_bytes = (size_t)hd * esize;
-    const uint8_t *kp = (const uint8_t *)kv->k + offset(kv, il, g, 0) * esize;
-    gemm(hd, kp, row_bytes, 0, n_pos, q, (size_t)hd * sizeof(float), n_heads, out, out_stride);
+    const uint8_t *kp = (const uint8_t *)kv->k + offset(kv, il, g, j0) * esize;
+    gemm(hd, kp, row_bytes, 0, nb, q, (size_t)hd * sizeof(float), n_rows, out, out_stride);
+}
+
+/* dst[i * ld + j] = src[j * hd + i]: eight rows at a time, so each pass
+ * writes eight consecutive floats of every output row */
+static void transpose_rows(const float *src, int nb, int hd, float *dst, size_t ld) {
+    int j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        const float *s = src + (size_t)j * hd;
+        for (int i = 0; i < hd; i++) {
+            float *d = dst + (size_t)i * ld + j;
+            for (int k = 0; k < 8; k++) d[k] = s[(size_t)k * hd + i];
+        }
+    }
+    for (; j < nb; j++)
+        for (int i = 0; i < hd; i++) dst[(size_t)i * ld + j] = src[(size_t)j * hd + i];
+}
+
+void mono_kv_cache_values_t(const mono_kv_cache *kv, int il, int g, int hd, int j0, int nb, float *vt, size_t ld) {
+    size_t base = offset(kv, il, g, j0);
+    if (kv->type == MONO_KV_F32) {
+        transpose_rows((const float *)kv->v + base, nb, hd, vt, ld);
+        return;
+    }
+    /* f16: widen a block of rows (16 KiB), then transpose it */
+    float tmp[4096];
+    int block = 4096 / hd; /* hd <= 4096 (checked at load) */
+    if (block >= 8) block -= block % 8;
+    const uint16_t *vp = (const uint16_t *)kv->v + base;
+    for (int b0 = 0; b0 < nb; b0 += block) {
+        int n = nb - b0 < block ? nb - b0 : block;
+        const uint16_t *rows = vp + (size_t)b0 * hd;
+        if (kv->to_f32) kv->to_f32(rows, tmp, (int64_t)n * hd);
+        else widen_f16(rows, tmp, n * hd);
+        transpose_rows(tmp, n, hd, vt + b0, ld);
+    }
 }
 
 /* The value mixing is most of attention's arithmetic and this file is built

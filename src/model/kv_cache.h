@@ -58,6 +58,18 @@ void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const flo
 void mono_kv_cache_scores_heads(const mono_kv_cache *kv, mono_gemm_fn gemm, mono_vec_dot_fn dot, int il, int g, int hd,
                                 const float *q, int n_heads, int n_pos, float *out, size_t out_stride);
 
+/* Scores of n_rows queries (rows hd floats apart) against the nb keys
+ * j0 .. j0+nb-1 of kv head g, one gemm (the kernel table's, for the
+ * cache's element type):  out[r * out_stride + j] = dot(q_r, K[il][g][j0 + j]) */
+void mono_kv_cache_scores_range(const mono_kv_cache *kv, mono_gemm_fn gemm, int il, int g, int hd, const float *q,
+                                int n_rows, int j0, int nb, float *out, size_t out_stride);
+
+/* The values of positions j0 .. j0+nb-1 of kv head g, transposed to float:
+ * vt[i * ld + j] = V[il][g][j0 + j][i] for i < hd, j < nb (ld >= nb). With
+ * the value rows as the "weights" of a gemm, the probabilities times the
+ * values become one product whose reduction runs along contiguous memory. */
+void mono_kv_cache_values_t(const mono_kv_cache *kv, int il, int g, int hd, int j0, int nb, float *vt, size_t ld);
+
 /* out[h*hd ..) = sum_j p[h * p_stride + j] * V[il][g][j] for each of
  * n_heads heads, reading each value row once for all of them. */
 void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, const float *p, size_t p_stride,

@@ -3,6 +3,7 @@
  */
 #include "model/vmath.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -73,9 +74,8 @@ void mono_swiglu(float *restrict gate, const float *restrict up, size_t n) {
  * positions, 7 heads and 24 layers that was ~0.15 ms of every decoded
  * token). The lanes are in the source, so every clone adds in the same
  * order and gives the same floats. */
-VM_CLONES
-void mono_softmax(float *s, int n, float scale) {
-    float m[VM_BLOCK], acc[VM_BLOCK];
+static VM_INLINE float max_of(const float *s, int n) {
+    float m[VM_BLOCK];
     for (int k = 0; k < VM_BLOCK; k++) m[k] = s[0];
     int j = 0;
     for (; j + VM_BLOCK <= n; j += VM_BLOCK)
@@ -83,8 +83,15 @@ void mono_softmax(float *s, int n, float scale) {
     for (; j < n; j++) m[0] = s[j] > m[0] ? s[j] : m[0];
     float max = m[0];
     for (int k = 1; k < VM_BLOCK; k++) max = m[k] > max ? m[k] : max;
+    return max;
+}
+
+/* s = exp(scale * (s - max)); returns the sum */
+static VM_INLINE float exp_sum(float *s, int n, float max, float scale) {
+    float acc[VM_BLOCK];
     for (int k = 0; k < VM_BLOCK; k++) acc[k] = 0;
-    for (j = 0; j + VM_BLOCK <= n; j += VM_BLOCK)
+    int j = 0;
+    for (; j + VM_BLOCK <= n; j += VM_BLOCK)
         for (int k = 0; k < VM_BLOCK; k++) {
             s[j + k] = expf_approx((s[j + k] - max) * scale);
             acc[k] += s[j + k];
@@ -95,6 +102,20 @@ void mono_softmax(float *s, int n, float scale) {
     }
     float sum = 0;
     for (int k = 0; k < VM_BLOCK; k++) sum += acc[k];
-    float inv = 1.0f / sum;
-    for (j = 0; j < n; j++) s[j] *= inv;
+    return sum;
+}
+
+VM_CLONES
+void mono_softmax(float *s, int n, float scale) {
+    float inv = 1.0f / exp_sum(s, n, max_of(s, n), scale);
+    for (int j = 0; j < n; j++) s[j] *= inv;
+}
+
+VM_CLONES
+float mono_softmax_block(float *s, int n, float scale, float *run_max, float *rescale) {
+    float old = *run_max, max = max_of(s, n);
+    max = old > max ? old : max;
+    *rescale = old == -INFINITY ? 0.0f : expf_approx((old - max) * scale);
+    *run_max = max;
+    return exp_sum(s, n, max, scale);
 }

@@ -21,4 +21,13 @@ void mono_swiglu(float *gate, const float *up, size_t n);
 /* s[0..n) = softmax(scale * s) in place (n >= 1, scale > 0). */
 void mono_softmax(float *s, int n, float scale);
 
+/* One block of a softmax taken block by block (the running maximum and sum
+ * of flash attention). *run_max is the largest raw score of the earlier
+ * blocks (-INFINITY before the first); it is raised to cover s[0..n), s is
+ * replaced by exp(scale * (s - *run_max)), and their sum is returned.
+ * *rescale gets exp(scale * (old max - new max)): the factor that brings
+ * sums and outputs accumulated against the old maximum to the new one (0
+ * for the first block). n >= 1, scale > 0. */
+float mono_softmax_block(float *s, int n, float scale, float *run_max, float *rescale);
+
 #endif
