@@ -45,7 +45,9 @@ void mono_kv_cache_store(mono_kv_cache *kv, int il, int pos, int n, const float 
 void mono_kv_cache_scores(const mono_kv_cache *kv, int il, int g, int hd, const float *q, int n_pos, float scale,
                           mono_vec_dot_fn dot, float *out);
 
-/* out[0..hd) = sum_j p[j] * V[il][g][j] over j in [0, n_pos). */
+/* out[0..hd) = sum_j p[j] * V[il][g][j] over j in [0, n_pos): the plain
+ * one-head form, kept as the reference the tests hold the grouped and
+ * blocked forms to (it widens halves with its own C loop, not the ISA's). */
 void mono_kv_cache_mix(const mono_kv_cache *kv, int il, int g, int hd, const float *p, int n_pos, float *out);
 
 /* Scores of n_heads query heads (q rows hd floats apart, the heads of one
