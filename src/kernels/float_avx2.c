@@ -192,6 +192,12 @@ static ALWAYS_INLINE void gemm_any(int type, int64_t n, const void *w, size_t wr
     }
 }
 
+/* also the AVX-512 table's decode loop for half weights (float_avx512.c says why) */
+void mono_float_avx2_matvec(int type, int64_t n, const char *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
+                            float *out) {
+    matvec_of(type)(n, w, wrb, r0, r1, x, out);
+}
+
 static void gemm_f32(int64_t n, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *x, size_t xrb,
                      int64_t n_tok, float *out, size_t os) {
     gemm_any(MONO_TYPE_F32, n, w, wrb, r0, r1, x, xrb, n_tok, out, os);

@@ -103,6 +103,10 @@ void mono_kernels_register_float_avx2(mono_kernels *k);
 void mono_kernels_register_quant_avx2(mono_kernels *k);
 void mono_kernels_register_float_avx512(mono_kernels *k);
 void mono_kernels_register_quant_avx512(mono_kernels *k);
+/* AVX2's decode matrix-vector product (float_matvec.h) for rows r0 .. r1 of
+ * f32/f16/bf16 weights; the AVX-512 table uses it for f16/bf16 (float_avx512.c) */
+void mono_float_avx2_matvec(int type, int64_t n, const char *w, size_t wrb, int64_t r0, int64_t r1, const void *x,
+                            float *out);
 #endif
 #if defined(__aarch64__)
 void mono_kernels_register_float_neon(mono_kernels *k);
