@@ -157,11 +157,6 @@ size_t mono_attention_scratch_floats(const mono_hparams *hp, int n_batch) {
     return rows * hd * 3 + rows * ATT_KB + hd * ATT_KB + rows * 3;
 }
 
-static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
-    if (pool) mono_threadpool_run(pool, fn, arg);
-    else fn(arg, 0, 1);
-}
-
 void mono_attention(mono_forward *f, int il, int n, int pos) {
     const mono_hparams *hp = &f->m->hp;
     const mono_kernels *k = &f->m->kernels;
@@ -172,12 +167,12 @@ void mono_attention(mono_forward *f, int il, int n, int pos) {
         int units = n * hp->n_head_kv;
         int split = units >= f->n_threads ? 1 : (f->n_threads + units - 1) / units;   /* decode, many threads */
         at.per_unit = (group + split - 1) / split;
-        run(f->pool, attend_token, &at);
+        mono_threadpool_run(f->pool, attend_token, &at);
         return;
     }
     /* blocks small enough that every thread gets about two units */
     int tb = mono_attention_block_tokens(hp, f->n_batch);
     int fair = (int)((long long)n * hp->n_head_kv / (2LL * f->n_threads));
     at.tb = fair < 1 ? 1 : fair < tb ? fair : tb;
-    run(f->pool, attend_blocks, &at);
+    mono_threadpool_run(f->pool, attend_blocks, &at);
 }

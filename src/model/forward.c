@@ -259,17 +259,10 @@ static void step_task_fn(void *arg, int ith, int nth) {
     if (lo < hi) step_rows(st, (int)lo, (int)hi);
 }
 
-static void run(mono_threadpool *pool, mono_task_fn fn, void *arg);
-
 static void step(mono_forward *f, const mono_layer *L, step_kind kind, int n) {
     step_task st = {f, L, kind, n};
     if (n < 4) step_rows(&st, 0, n); /* a pool round trip costs more than a few rows */
-    else run(f->pool, step_task_fn, &st);
-}
-
-static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
-    if (pool) mono_threadpool_run(pool, fn, arg);
-    else fn(arg, 0, 1);
+    else mono_threadpool_run(f->pool, step_task_fn, &st);
 }
 
 /* ---- one layer ------------------------------------------------------------ */

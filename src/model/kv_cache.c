@@ -124,6 +124,13 @@ static void widen_f16(const uint16_t *src, float *dst, int n) {
 
 void mono_kv_cache_widen_f16(const uint16_t *src, float *dst, int n) { widen_f16(src, dst, n); }
 
+/* n halves of the f16 cache -> floats, through the kernel table's converter
+ * (F16C, NEON) when the cache has one */
+static void widen_rows(const mono_kv_cache *kv, const uint16_t *src, float *dst, int n) {
+    if (kv->to_f32) kv->to_f32(src, dst, n);
+    else widen_f16(src, dst, n);
+}
+
 /* out[0..n) += w * v[0..n), in blocks of 8 the compiler turns into SIMD. */
 /* inlined everywhere, so the ISA clones below get their own wide copies */
 #if defined(__GNUC__)
@@ -205,8 +212,7 @@ void mono_kv_cache_values_t(const mono_kv_cache *kv, int il, int g, int hd, int 
     for (int b0 = 0; b0 < nb; b0 += block) {
         int n = nb - b0 < block ? nb - b0 : block;
         const uint16_t *rows = vp + (size_t)b0 * hd;
-        if (kv->to_f32) kv->to_f32(rows, tmp, (int64_t)n * hd);
-        else widen_f16(rows, tmp, n * hd);
+        widen_rows(kv, rows, tmp, n * hd);
         transpose_rows(tmp, n, hd, vt + b0, ld);
     }
 }
@@ -312,8 +318,7 @@ void mono_kv_cache_mix_heads(const mono_kv_cache *kv, int il, int g, int hd, con
     for (int j0 = 0; j0 < n_pos; j0 += block) {
         int nb = n_pos - j0 < block ? n_pos - j0 : block;
         const uint16_t *rows = vp + (size_t)j0 * stride; /* the head's rows are contiguous */
-        if (kv->to_f32) kv->to_f32(rows, tmp, (int64_t)nb * hd);
-        else widen_f16(rows, tmp, nb * hd);
+        widen_rows(kv, rows, tmp, nb * hd);
         mix_rows(out, p + j0, p_stride, n_heads, tmp, (size_t)hd, nb, hd);
     }
 }

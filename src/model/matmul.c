@@ -120,11 +120,6 @@ static void rows_task(void *arg, int ith, int nth) {
                      thread_wrow(m->s, ith));
 }
 
-static void run(mono_threadpool *pool, mono_task_fn fn, void *arg) {
-    if (pool) mono_threadpool_run(pool, fn, arg);
-    else fn(arg, 0, 1);
-}
-
 void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix *w, const float *x, int64_t n_tok,
                  float *out, size_t out_stride, mono_matmul_scratch *s) {
     matmul_task m = {k, w, x, n_tok, out, out_stride, s, NULL, 0, NULL};
@@ -139,10 +134,10 @@ void mono_matmul(const mono_kernels *k, mono_threadpool *pool, const mono_matrix
             m.xc_row_bytes = mono_type_row_bytes(vdt, w->n_cols);
             /* a few rows (decode) convert faster here than a pool round trip */
             if (n_tok < 4) convert_task(&m, 0, 1);
-            else run(pool, convert_task, &m);
+            else mono_threadpool_run(pool, convert_task, &m);
         }
     }
-    run(pool, rows_task, &m);
+    mono_threadpool_run(pool, rows_task, &m);
 }
 
 /* ---- groups of products of one input ------------------------------------ */
@@ -215,7 +210,7 @@ static void group_prepare(group_task *g, const mono_kernels *k, mono_threadpool 
         sub.xq = (uint8_t *)s->xq + (size_t)i * slot;
         m.s = &sub;
         if (n_tok < 4) convert_task(&m, 0, 1);
-        else run(pool, convert_task, &m);
+        else mono_threadpool_run(pool, convert_task, &m);
         g->xc[i] = sub.xq;
         g->xc_row_bytes[i] = m.xc_row_bytes;
     }
@@ -225,7 +220,7 @@ void mono_matmul_group(const mono_kernels *k, mono_threadpool *pool, const mono_
                        int count, const float *x, int64_t n_tok, mono_matmul_scratch *s) {
     group_task g;
     group_prepare(&g, k, pool, ws, outs, count, x, n_tok, s);
-    run(pool, group_rows_task, &g);
+    mono_threadpool_run(pool, group_rows_task, &g);
 }
 
 /* ---- the MLP's gate/up pair with SwiGLU ---------------------------------- */
@@ -257,5 +252,5 @@ void mono_matmul_swiglu(const mono_kernels *k, mono_threadpool *pool, const mono
     float *outs[2] = {gate, up};
     group_task g;
     group_prepare(&g, k, pool, ws, outs, 2, x, n_tok, s);
-    run(pool, swiglu_rows_task, &g);
+    mono_threadpool_run(pool, swiglu_rows_task, &g);
 }

@@ -405,8 +405,7 @@ static mono_status repack_plan_run(repack_plan *p, const mono_model_params *para
     for (int lo = 0; lo < p->n_slices; lo += per_round) {
         atomic_store(&p->next, lo);
         p->end = p->n_slices - lo < per_round ? p->n_slices : lo + per_round;
-        if (pool) mono_threadpool_run(pool, repack_task, p);
-        else repack_task(p, 0, 1);
+        mono_threadpool_run(pool, repack_task, p);
         if (p->with_tokenizer) {
             *tokenizer_done = 1;
             if (p->tokenizer_status != MONO_OK) {

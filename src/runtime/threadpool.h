@@ -27,7 +27,8 @@ void mono_threadpool_free(mono_threadpool *pool);
 int mono_threadpool_size(const mono_threadpool *pool);
 
 /* Runs fn on all threads and returns when every one has finished. Not
- * reentrant: call it from one thread at a time. */
+ * reentrant: call it from one thread at a time. A NULL pool runs fn(arg,
+ * 0, 1) inline, so callers with an optional pool need no branch. */
 void mono_threadpool_run(mono_threadpool *pool, mono_task_fn fn, void *arg);
 
 /* Threads to use when the caller says 0: the online CPUs, at most 64 (1 in
