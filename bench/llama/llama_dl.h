@@ -91,9 +91,17 @@ static int llama_dl_open(llama_dl *L, const char *libdir, const char *model, int
     return 0;
 }
 
-/* Evaluates n tokens as one batch; the last one's logits, or NULL. */
+/* llama_decode asserts a call's tokens fit the context's n_batch, which
+ * this header leaves at its default (2048) */
+#define LLAMA_DL_BATCH 2048
+
+/* Evaluates n tokens, in calls of at most LLAMA_DL_BATCH; the last one's
+ * logits, or NULL. */
 static const float *llama_dl_eval(llama_dl *L, int32_t *tokens, int n) {
-    if (L->decode(L->ctx, L->batch_one(tokens, n)) != 0) return NULL;
+    for (int i = 0; i < n; i += LLAMA_DL_BATCH) {
+        int c = n - i < LLAMA_DL_BATCH ? n - i : LLAMA_DL_BATCH;
+        if (L->decode(L->ctx, L->batch_one(tokens + i, c)) != 0) return NULL;
+    }
     return L->logits_ith(L->ctx, -1);
 }
 
